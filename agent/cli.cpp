@@ -1,0 +1,154 @@
+#include "agent/cli.h"
+
+#include <mysql.h>
+#include <spdlog/version.h>
+#include <zlib.h>
+
+#include <iostream>
+
+#include "agent/error.h"
+#include "agent/inspect.h"
+#include "agent/log.h"
+#include "agent/restore_mysql.h"
+#include "agent/signals.h"
+
+namespace ra {
+namespace {
+
+constexpr const char* kExitCodes =
+    "Exit codes:\n"
+    "  0    success\n"
+    "  1    internal error\n"
+    "  2    usage error (bad options, missing credentials)\n"
+    "  3    bad input format (not a dump this command restores, SQL it cannot follow)\n"
+    "  4    truncated or corrupt input (gzip CRC/length, dump cut inside a statement)\n"
+    "  5    cannot connect or authenticate\n"
+    "  6    server error (first failing statement; with --force: any failed)\n"
+    "  7    local I/O error (cannot read the source or write the report)\n"
+    "  8    incomplete backup (intact, but without its completion trailer)\n"
+    "  130  interrupted by SIGINT, 143 by SIGTERM (says how far it got)\n";
+
+void AddCommonOptions(CLI::App* cmd, CommonOptions* o) {
+  cmd->add_option("--log-format", o->log_format, "log lines as text or json (one object a line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--progress", o->progress,
+                  "auto: a bar on a terminal, a log line every 10 s otherwise; always; never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  cmd->add_option("--report", o->report_path, "write the summary as JSON to FILE")
+      ->type_name("FILE");
+  cmd->footer(kExitCodes);
+}
+
+void AddPasswordOptions(CLI::App* cmd, PasswordOptions* o, const std::string& default_env) {
+  cmd->add_option("--password-env", o->env_name,
+                  "read the password from this environment variable (default " + default_env + ")")
+      ->type_name("NAME");
+  cmd->add_option("--password-file", o->file, "read the password from the first line of FILE")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
+}
+
+std::string VersionText() {
+  std::string out = std::string("restore-agent ") + RA_VERSION + "\n";
+  out += std::string("  mariadb connector/c ") + mysql_get_client_info() + "\n";
+  out += std::string("  zlib ") + zlibVersion() + "\n";
+  out += "  spdlog " + std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) +
+         "." + std::to_string(SPDLOG_VER_PATCH) + "\n";
+  return out;
+}
+
+}  // namespace
+
+ProgressMode ParseProgressMode(const std::string& mode) {
+  if (mode == "never") return ProgressMode::kNever;
+  if (mode == "always") return ProgressMode::kAlways;
+  return ProgressMode::kAuto;
+}
+
+std::unique_ptr<Cli> BuildCli() {
+  auto cli = std::make_unique<Cli>();
+  cli->app = std::make_unique<CLI::App>(
+      "restore-agent: restores 3scale backups (MySQL, PostgreSQL, Redis) inside data pods,\n"
+      "streaming gzip input with no temp files.",
+      "restore-agent");
+  CLI::App& app = *cli->app;
+  app.require_subcommand(1);
+  app.footer(kExitCodes);
+
+  // restore-mysql
+  auto& rm = cli->options.restore_mysql;
+  CLI::App* cmd = app.add_subcommand(
+      "restore-mysql",
+      "Restore a mysqldump / mariadb-dump (gzip or plain; a file or - for stdin) into MySQL or\n"
+      "MariaDB through MariaDB Connector/C, with the mysql client's semantics. Stops at the first\n"
+      "server error unless --force. Password: MYSQL_PWD, --password-env NAME or --password-file.");
+  cmd->add_option("SOURCE", rm.source, "backup file, or - for stdin")->required();
+  cmd->add_option("-H,--host", rm.host, "server host (TCP)");
+  cmd->add_option("-P,--port", rm.port, "server port (default 3306)");
+  cmd->add_option("-S,--socket", rm.socket, "server unix socket");
+  cmd->add_option("-u,--user", rm.user, "user to connect as")->required();
+  cmd->add_option("-D,--database", rm.database, "default database (like `mysql ... DB < dump`)");
+  cmd->add_flag("--create-database", rm.create_database,
+                "create --database first if it does not exist");
+  AddPasswordOptions(cmd, &rm.password, "MYSQL_PWD");
+  cmd->add_flag("-f,--force", rm.force,
+                "go on after server errors, count them, and exit 6 if there were any");
+  cmd->add_option("--wait", rm.wait_seconds,
+                  "keep trying to connect for up to SECONDS while the server starts")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--skip-preflight", rm.skip_preflight,
+                "do not read a backup file end to end before restoring it");
+  AddCommonOptions(cmd, &rm.common);
+  cli->restore_mysql = cmd;
+
+  // inspect
+  auto& in = cli->options.inspect;
+  cmd = app.add_subcommand(
+      "inspect",
+      "Read a backup without any server: what it is (mysqldump, pg_dump, pg_dumpall, rdb),\n"
+      "whether the gzip is intact end to end, whether the dump is complete (its trailer), and\n"
+      "its tables with row counts. Exit 0 only when complete and intact.");
+  cmd->add_option("SOURCE", in.source, "backup file, or - for stdin")->required();
+  cmd->add_flag("--json", in.json, "print the result as JSON");
+  AddCommonOptions(cmd, &in.common);
+  cli->inspect = cmd;
+
+  cli->version = app.add_subcommand("version", "Print the agent's and its libraries' versions");
+  return cli;
+}
+
+int RunCli(int argc, char** argv) {
+  std::unique_ptr<Cli> cli = BuildCli();
+  try {
+    cli->app->parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = cli->app->exit(e);
+    return rc == 0 ? 0 : ExitCodeFor(ErrorKind::kUsage);
+  }
+  const CommonOptions* common = nullptr;
+  if (cli->restore_mysql->parsed()) common = &cli->options.restore_mysql.common;
+  if (cli->inspect->parsed()) common = &cli->options.inspect.common;
+  log::Init(common != nullptr && common->log_format == "json" ? log::Format::kJson
+                                                             : log::Format::kText);
+  InstallStopHandlers();
+  try {
+    if (cli->version->parsed()) {
+      std::cout << VersionText();
+      return 0;
+    }
+    if (cli->restore_mysql->parsed()) return RunRestoreMysql(cli->options.restore_mysql);
+    if (cli->inspect->parsed()) return RunInspect(cli->options.inspect);
+  } catch (const Error& e) {
+    log::Error(e.what(), {{"error", ErrorKindName(e.kind())}});
+    return ExitCodeFor(e.kind(), e.signal());
+  } catch (const std::exception& e) {
+    log::Error(std::string("internal error: ") + e.what(), {{"error", "internal"}});
+    return ExitCodeFor(ErrorKind::kInternal);
+  }
+  return ExitCodeFor(ErrorKind::kUsage);
+}
+
+}  // namespace ra

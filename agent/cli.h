@@ -1,0 +1,31 @@
+// The command line: one CLI11 app with a subcommand per command. Parsing is separate from
+// running so that tests (and manifest checks) can parse a command line without side effects.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "agent/command_options.h"
+
+namespace ra {
+
+struct CliOptions {
+  RestoreMysqlOptions restore_mysql;
+  InspectOptions inspect;
+};
+
+struct Cli {
+  std::unique_ptr<CLI::App> app;
+  CliOptions options;
+  CLI::App* restore_mysql = nullptr;
+  CLI::App* inspect = nullptr;
+  CLI::App* version = nullptr;
+};
+
+std::unique_ptr<Cli> BuildCli();
+
+// Parses and runs; returns the process exit code. All errors are reported here.
+int RunCli(int argc, char** argv);
+
+}  // namespace ra

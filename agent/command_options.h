@@ -1,0 +1,41 @@
+// Options every subcommand shares (log format, progress, report) and the options of each
+// command. Filled by the CLI (agent/cli.cpp), read by the commands.
+#pragma once
+
+#include <string>
+
+#include "agent/credentials.h"
+#include "agent/progress.h"
+
+namespace ra {
+
+struct CommonOptions {
+  std::string log_format = "text";  // text | json
+  std::string progress = "auto";    // auto | always | never
+  std::string report_path;          // --report FILE
+};
+
+struct RestoreMysqlOptions {
+  CommonOptions common;
+  std::string source;  // path or "-"
+  std::string host;
+  unsigned port = 0;
+  std::string socket;
+  std::string user;
+  std::string database;
+  bool create_database = false;
+  PasswordOptions password;
+  bool force = false;
+  double wait_seconds = 0;
+  bool skip_preflight = false;
+};
+
+struct InspectOptions {
+  CommonOptions common;
+  std::string source;
+  bool json = false;
+};
+
+ProgressMode ParseProgressMode(const std::string& mode);
+
+}  // namespace ra

@@ -1,0 +1,50 @@
+// DumpInput: Source -> Inflate for the dump commands, plus what the observers need: the head
+// (to recognise the dump kind before anything is applied) and the tail (completion trailer).
+// Constant memory: one chunk buffer, a 4 KiB head and a 4 KiB tail.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/inflate.h"
+#include "agent/source.h"
+#include "protocols/dump_format.h"
+
+namespace ra {
+
+class DumpInput {
+ public:
+  static constexpr size_t kHeadBytes = 4096;
+  static constexpr size_t kTailBytes = 4096;
+
+  DumpInput(const std::string& path, StreamCounters* counters);
+
+  // Reads ahead up to kHeadBytes (kept for the first NextChunk) and recognises the dump.
+  DumpKind kind();
+  // The next decompressed bytes; empty at the end. Throws ra::Error on corrupt input.
+  std::string_view NextChunk();
+
+  std::string_view tail() const { return tail_; }
+  const std::string& name() const { return file_.name(); }
+  bool is_regular_file() const { return file_.is_regular_file(); }
+  bool gzip() { return inflate_.is_gzip(); }
+  int gzip_members() const { return inflate_.members(); }
+  uint64_t uncompressed_bytes() const { return produced_; }
+
+ private:
+  void KeepTail(std::string_view bytes);
+
+  FileSource file_;
+  InflateSource inflate_;
+  std::vector<char> buf_;
+  std::string head_;
+  bool head_read_ = false;
+  bool head_given_ = false;
+  DumpKind kind_ = DumpKind::kUnknown;
+  std::string tail_;
+  uint64_t produced_ = 0;
+};
+
+}  // namespace ra

@@ -1,0 +1,320 @@
+#include "agent/restore_mysql.h"
+
+#include <chrono>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/dump_input.h"
+#include "agent/error.h"
+#include "agent/log.h"
+#include "agent/mysql_client.h"
+#include "agent/report.h"
+#include "agent/signals.h"
+#include "protocols/mysql_dump_splitter.h"
+#include "protocols/mysql_statement.h"
+
+namespace ra {
+namespace {
+
+struct TableStats {
+  std::string name;
+  bool created = false;
+  uint64_t rows = 0;         // counted from the INSERT text while streaming
+  uint64_t server_rows = 0;  // affected rows the server reported
+  bool plain_inserts = true; // only plain INSERTs must match the server's count exactly
+};
+
+class RestoreSummary {
+ public:
+  TableStats& Table(const std::string& name) {
+    auto it = index_.find(name);
+    if (it != index_.end()) return tables_[it->second];
+    index_.emplace(name, tables_.size());
+    tables_.push_back(TableStats{name});
+    return tables_.back();
+  }
+  const std::vector<TableStats>& tables() const { return tables_; }
+
+  uint64_t statements = 0;
+  uint64_t failed = 0;
+  uint64_t tables_created = 0;
+  uint64_t views = 0, routines = 0, triggers = 0, events = 0;
+  uint64_t rows = 0;
+  uint64_t row_mismatches = 0;
+
+ private:
+  std::vector<TableStats> tables_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+// Checks a seekable backup end to end before anything is touched: gzip integrity and the dump's
+// completion trailer. Returns the dump kind.
+DumpKind Preflight(const std::string& path) {
+  StreamCounters counters;
+  DumpInput input(path, &counters);
+  const DumpKind kind = input.kind();
+  while (!input.NextChunk().empty()) {
+    if (StopRequested()) {
+      throw Error(ErrorKind::kInterrupted, "interrupted while checking the backup; nothing was restored",
+                  StopSignal());
+    }
+  }
+  if (kind == DumpKind::kMysqlDump && FindCompletionTrailer(kind, input.tail()).empty()) {
+    throw Error(ErrorKind::kIncomplete,
+                "backup '" + input.name() + "' is incomplete: the dump has no '-- Dump completed' " +
+                    "trailer (it was cut short at uncompressed byte " +
+                    std::to_string(input.uncompressed_bytes()) +
+                    "); nothing was restored (--skip-preflight restores what there is)");
+  }
+  return kind;
+}
+
+void RefuseOtherKinds(DumpKind kind, const std::string& name) {
+  if (kind == DumpKind::kPostgresDump || kind == DumpKind::kPostgresClusterDump) {
+    throw Error(ErrorKind::kBadFormat,
+                "'" + name + "' is a PostgreSQL dump (" + DumpKindName(kind) +
+                    "), not a mysqldump: use restore-postgres");
+  }
+  if (kind == DumpKind::kRdb) {
+    throw Error(ErrorKind::kBadFormat,
+                "'" + name + "' is a Redis RDB file, not a mysqldump: use restore-redis");
+  }
+}
+
+std::string Where(const std::string& name, const SqlStatement& st) {
+  return name + ":" + std::to_string(st.line) + " (statement " + std::to_string(st.number) +
+         ", byte " + std::to_string(st.offset) + ")";
+}
+
+}  // namespace
+
+int RunRestoreMysql(const RestoreMysqlOptions& opt) {
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
+  if (opt.user.empty()) {
+    throw Error(ErrorKind::kUsage, "no user given: pass --user (the agent does not guess it)");
+  }
+  if (opt.create_database && opt.database.empty()) {
+    throw Error(ErrorKind::kUsage, "--create-database needs --database");
+  }
+
+  MysqlTarget target;
+  target.host = opt.host;
+  target.port = opt.port;
+  target.socket = opt.socket;
+  target.user = opt.user;
+  target.password = ResolvePassword(opt.password, "MYSQL_PWD");
+
+  StreamCounters counters;
+  DumpInput input(opt.source, &counters);
+  RestoreSummary summary;
+  nlohmann::json report = {{"command", "restore-mysql"},
+                           {"source", input.name()},
+                           {"target", DescribeEndpoint(target)},
+                           {"database", opt.database},
+                           {"status", "running"}};
+  std::string server_version;
+  MysqlDumpSplitter splitter;
+  std::string current_db = opt.database;
+
+  auto finish_report = [&](const char* status, const Error* error) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    report["status"] = status;
+    report["server_version"] = server_version;
+    report["statements"] = summary.statements;
+    report["statements_failed"] = summary.failed;
+    report["tables_created"] = summary.tables_created;
+    report["views"] = summary.views;
+    report["routines"] = summary.routines;
+    report["triggers"] = summary.triggers;
+    report["events"] = summary.events;
+    report["rows"] = summary.rows;
+    report["input_bytes"] = counters.input_bytes.load();
+    report["uncompressed_bytes"] = input.uncompressed_bytes();
+    report["seconds"] = seconds;
+    report["mb_per_second"] =
+        seconds > 0 ? static_cast<double>(input.uncompressed_bytes()) / 1e6 / seconds : 0.0;
+    report["dump"] = {{"kind", DumpKindName(input.kind())},
+                      {"header", splitter.dump_header()},
+                      {"completed", splitter.saw_dump_completed()},
+                      {"trailer", splitter.dump_completed_line()}};
+    nlohmann::json tables = nlohmann::json::array();
+    for (const TableStats& t : summary.tables()) {
+      tables.push_back({{"name", t.name},
+                        {"created", t.created},
+                        {"rows", t.rows},
+                        {"server_rows", t.server_rows}});
+    }
+    report["tables"] = tables;
+    if (error != nullptr) {
+      report["error"] = {{"kind", ErrorKindName(error->kind())}, {"message", error->what()}};
+    }
+    if (!opt.common.report_path.empty()) WriteReport(opt.common.report_path, report);
+    return seconds;
+  };
+
+  try {
+    // Validate before touching: a seekable backup is read once end to end first (cheap next to
+    // the restore); stdin cannot be, and is checked as it streams.
+    if (input.is_regular_file() && !opt.skip_preflight) {
+      const DumpKind kind = Preflight(opt.source);
+      RefuseOtherKinds(kind, input.name());
+      log::Info("checked '" + input.name() + "': intact" +
+                (kind == DumpKind::kMysqlDump ? ", with its completion trailer" : ""));
+    }
+    RefuseOtherKinds(input.kind(), input.name());
+    if (input.kind() != DumpKind::kMysqlDump) {
+      log::Warn("'" + input.name() + "' does not look like mysqldump output; restoring it as SQL");
+    }
+
+    if (opt.create_database) {
+      MysqlConnection admin = MysqlConnection::Connect(
+          target, std::chrono::milliseconds(static_cast<int64_t>(opt.wait_seconds * 1000)));
+      const MysqlResult r = admin.Execute("CREATE DATABASE IF NOT EXISTS " +
+                                          MysqlConnection::QuoteIdentifier(opt.database));
+      if (!r.ok) {
+        throw Error(ErrorKind::kServer, "cannot create database '" + opt.database + "': [" +
+                                            std::to_string(r.error_code) + " " + r.sqlstate + "] " +
+                                            r.message);
+      }
+    }
+    target.database = opt.database;
+    MysqlConnection conn = MysqlConnection::Connect(
+        target, std::chrono::milliseconds(static_cast<int64_t>(opt.wait_seconds * 1000)));
+    server_version = conn.server_version();
+    log::Info("restoring '" + input.name() + "' into " + conn.endpoint() +
+                  (opt.database.empty() ? "" : " database '" + opt.database + "'"),
+              {{"server_version", server_version}});
+
+    ProgressReporter progress(counters, ParseProgressMode(opt.common.progress), "statements");
+    SqlStatement st;
+    auto apply_ready = [&]() {
+      while (splitter.Next(&st)) {
+        if (StopRequested()) {
+          throw Error(ErrorKind::kInterrupted,
+                      "interrupted by signal " + std::to_string(StopSignal()) + " before " +
+                          Where(input.name(), st) + "; statements 1 to " +
+                          std::to_string(st.number - 1) +
+                          " were applied, the database holds a partial restore",
+                      StopSignal());
+        }
+        const MysqlStatementInfo info = ClassifyMysqlStatement(st.text);
+        const MysqlResult r = conn.Execute(st.text);
+        ++summary.statements;
+        counters.items = summary.statements;
+        if (!r.ok) {
+          const std::string message = Where(input.name(), st) + ": [" +
+                                      std::to_string(r.error_code) + " " + r.sqlstate + "] " +
+                                      r.message + " (in " + DescribeStatement(info) + ")";
+          if (r.connection_lost()) {
+            throw Error(ErrorKind::kServer, message + "; statements 1 to " +
+                                                std::to_string(st.number - 1) + " were applied");
+          }
+          ++summary.failed;
+          if (!opt.force) {
+            throw Error(ErrorKind::kServer,
+                        message + "; statements 1 to " + std::to_string(st.number - 1) +
+                            " were applied (--force goes on after errors)");
+          }
+          log::Error(message);
+          continue;
+        }
+        const std::string qualified =
+            !info.schema.empty() ? info.schema + "." + info.object
+            : current_db.empty() ? info.object
+                                 : current_db + "." + info.object;
+        switch (info.kind) {
+          case StatementKind::kUse:
+            current_db = info.schema;
+            break;
+          case StatementKind::kCreateTable:
+            summary.Table(qualified).created = true;
+            ++summary.tables_created;
+            break;
+          case StatementKind::kInsert: {
+            TableStats& t = summary.Table(qualified);
+            const uint64_t rows = CountInsertRows(st.text);
+            t.rows += rows;
+            t.server_rows += r.affected_rows;
+            summary.rows += rows;
+            // REPLACE and INSERT IGNORE report other counts by design.
+            if (!info.plain_insert) t.plain_inserts = false;
+            break;
+          }
+          case StatementKind::kCreateView: ++summary.views; break;
+          case StatementKind::kCreateRoutine: ++summary.routines; break;
+          case StatementKind::kCreateTrigger: ++summary.triggers; break;
+          case StatementKind::kCreateEvent: ++summary.events; break;
+          default: break;
+        }
+      }
+    };
+
+    for (;;) {
+      const std::string_view chunk = input.NextChunk();
+      if (chunk.empty()) break;
+      const SplitStatus status = splitter.Feed(chunk);
+      apply_ready();
+      if (!status.ok()) {
+        throw Error(ErrorKind::kBadFormat, input.name() + ":" + std::to_string(status.error.line) +
+                                               " (byte " + std::to_string(status.error.offset) +
+                                               "): " + status.error.message);
+      }
+    }
+    const SplitStatus status = splitter.Finish();
+    apply_ready();
+    if (!status.ok()) {
+      throw Error(ErrorKind::kCorrupt, input.name() + ":" + std::to_string(status.error.line) +
+                                           " (byte " + std::to_string(status.error.offset) +
+                                           "): " + status.error.message +
+                                           "; the dump is cut short");
+    }
+    progress.Stop();
+
+    if (input.kind() == DumpKind::kMysqlDump && !splitter.saw_dump_completed()) {
+      throw Error(ErrorKind::kIncomplete,
+                  "'" + input.name() + "' ended without the '-- Dump completed' trailer after " +
+                      std::to_string(summary.statements) +
+                      " statements: the backup is incomplete and so is the restore");
+    }
+    for (const TableStats& t : summary.tables()) {
+      if (t.plain_inserts && t.rows != t.server_rows) {
+        ++summary.row_mismatches;
+        log::Warn("table '" + t.name + "': the dump holds " + std::to_string(t.rows) +
+                  " rows but the server reported " + std::to_string(t.server_rows) + " inserted");
+      }
+    }
+    if (summary.failed > 0) {
+      throw Error(ErrorKind::kServer, std::to_string(summary.failed) + " of " +
+                                          std::to_string(summary.statements) +
+                                          " statements failed (--force went on)");
+    }
+  } catch (const Error& e) {
+    finish_report("failed", &e);
+    throw;
+  }
+
+  const double seconds = finish_report("ok", nullptr);
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.2f s, %.1f MB/s", seconds,
+                seconds > 0 ? static_cast<double>(input.uncompressed_bytes()) / 1e6 / seconds : 0.0);
+  log::Info("restored '" + input.name() + "': " + std::to_string(summary.statements) +
+                " statements, " + std::to_string(summary.tables_created) + " tables created, " +
+                std::to_string(summary.rows) + " rows, " + FormatBytes(counters.input_bytes) +
+                " read (" + FormatBytes(input.uncompressed_bytes()) + " uncompressed) in " + rate,
+            {{"statements", summary.statements},
+             {"tables_created", summary.tables_created},
+             {"rows", summary.rows},
+             {"views", summary.views},
+             {"routines", summary.routines},
+             {"triggers", summary.triggers},
+             {"events", summary.events}});
+  for (const TableStats& t : summary.tables()) {
+    log::Info("  table " + t.name + ": " + std::to_string(t.rows) + " rows",
+              {{"table", t.name}, {"rows", t.rows}});
+  }
+  return 0;
+}
+
+}  // namespace ra

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of restore-agent on Debian 12.
+# Idempotent: packages already present are left as they are. Works as root or through sudo.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git ca-certificates
+  libmariadb-dev libpq-dev libhiredis-dev zlib1g-dev
+  libspdlog-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev
+  # real servers and the usual clients, for tests and benchmarks
+  mariadb-server mariadb-client postgresql postgresql-client redis-server redis-tools
+  # test tools
+  gzip pigz python3 python3-yaml file
+)
+
+if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Installing a server package must not start it: the tests start their own servers in temp dirs.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d
+  remove_policy=1
+fi
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ "${remove_policy:-0}" = 1 ]; then "${sudo[@]}" rm -f /usr/sbin/policy-rc.d; fi
+echo "install-deps: done"

@@ -1,0 +1,426 @@
+#include "protocols/mysql_dump_splitter.h"
+
+#include <array>
+#include <cstring>
+
+namespace ra {
+namespace {
+
+constexpr std::string_view kDelimiterWord = "delimiter";
+constexpr std::string_view kSandboxMarker = "999999\\";  // after "/*M!": mariadb-dump's sandbox
+
+bool IsBlank(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string TrimRight(std::string_view s) {
+  while (!s.empty() && IsBlank(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+MysqlDumpSplitter::MysqlDumpSplitter(size_t max_statement_bytes)
+    : max_statement_bytes_(max_statement_bytes) {}
+
+void MysqlDumpSplitter::Fail(SplitError::Code code, std::string message) {
+  status_.error.code = code;
+  status_.error.message = std::move(message);
+  status_.error.line = has_code_ ? stmt_line_ : line_;
+  status_.error.offset = has_code_ ? stmt_offset_ : offset_;
+  state_ = State::kFailed;
+}
+
+void MysqlDumpSplitter::StartCodeAt(size_t buf_pos, uint64_t offset, uint64_t line) {
+  if (has_code_) return;
+  // Only whitespace and comments came before: they are not part of the statement.
+  buf_.erase(0, buf_pos);
+  pending_pos_ -= std::min(pending_pos_, buf_pos);
+  run_start_ -= std::min(run_start_, buf_pos);
+  stmt_offset_ = offset;
+  stmt_line_ = line;
+  has_code_ = true;
+}
+
+void MysqlDumpSplitter::EndStatement(size_t text_len) {
+  std::string_view text(buf_.data(), text_len);
+  while (!text.empty() && IsBlank(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (has_code_ && !text.empty()) {
+    SqlStatement st;
+    st.text.assign(text.data(), text.size());
+    st.number = ++number_;
+    st.line = stmt_line_;
+    st.offset = stmt_offset_;
+    ready_.push_back(std::move(st));
+  }
+  buf_.clear();
+  has_code_ = false;
+  run_start_ = 0;
+  state_ = State::kNone;
+}
+
+void MysqlDumpSplitter::EndLineComment() {
+  if (!has_code_) {
+    // Only top-level comment lines carry mysqldump's header and completion trailer.
+    std::string_view comment(buf_.data() + comment_start_, buf_.size() - comment_start_);
+    if (StartsWith(comment, "-- Dump completed")) {
+      saw_dump_completed_ = true;
+      dump_completed_line_ = TrimRight(comment);
+    } else if (dump_header_.empty() &&
+               (StartsWith(comment, "-- MySQL dump") || StartsWith(comment, "-- MariaDB dump"))) {
+      dump_header_ = TrimRight(comment);
+    }
+    buf_.clear();
+  }
+  state_ = State::kNone;
+  run_start_ = buf_.size();
+}
+
+void MysqlDumpSplitter::StepNone(unsigned char c) {
+  const size_t dlen = delimiter_.size();
+  if (c == static_cast<unsigned char>(delimiter_.back()) && buf_.size() >= run_start_ + dlen - 1 &&
+      std::memcmp(buf_.data() + buf_.size() - (dlen - 1), delimiter_.data(), dlen - 1) == 0) {
+    EndStatement(buf_.size() - (dlen - 1));
+    return;
+  }
+  if (IsBlank(c)) {
+    if (has_code_) buf_.push_back(static_cast<char>(c));
+    return;
+  }
+  switch (c) {
+    case '\'':
+    case '"':
+    case '`':
+      StartCodeAt(buf_.size(), offset_, line_);
+      state_ = c == '\'' ? State::kSingleQuote : c == '"' ? State::kDoubleQuote : State::kBacktick;
+      escape_ = false;
+      break;
+    case '#':
+      comment_start_ = buf_.size();
+      state_ = State::kLineComment;
+      break;
+    case '-':
+    case '/':
+      pending_pos_ = buf_.size();
+      pending_offset_ = offset_;
+      pending_line_ = line_;
+      state_ = c == '-' ? State::kDash1 : State::kSlash;
+      break;
+    case 'd':
+    case 'D':
+      if (!has_code_) {
+        pending_pos_ = buf_.size();
+        pending_offset_ = offset_;
+        pending_line_ = line_;
+        word_matched_ = 1;
+        state_ = State::kDelimiterWord;
+        break;
+      }
+      [[fallthrough]];
+    default:
+      StartCodeAt(buf_.size(), offset_, line_);
+      break;
+  }
+  buf_.push_back(static_cast<char>(c));
+}
+
+void MysqlDumpSplitter::Step(unsigned char c) {
+  switch (state_) {
+    case State::kNone:
+      StepNone(c);
+      break;
+    case State::kDash1:
+      if (c == '-') {
+        state_ = State::kDash2;
+        buf_.push_back('-');
+      } else {
+        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+        state_ = State::kNone;
+        StepNone(c);
+      }
+      break;
+    case State::kDash2:
+      if (c <= ' ') {  // "--" then whitespace or a control byte: a comment, as the client reads it
+        comment_start_ = pending_pos_;
+        state_ = State::kLineComment;
+        buf_.push_back(static_cast<char>(c));
+        if (c == '\n') EndLineComment();
+      } else if (c == '-') {
+        // "---": the first dash is code; the last two may still open a comment.
+        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+        ++pending_pos_;
+        ++pending_offset_;
+        buf_.push_back('-');
+      } else {
+        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+        state_ = State::kNone;
+        StepNone(c);
+      }
+      break;
+    case State::kSlash:
+      if (c == '*') {
+        state_ = State::kSlashStar;
+        buf_.push_back('*');
+      } else {
+        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+        state_ = State::kNone;
+        StepNone(c);
+      }
+      break;
+    case State::kSlashStar:
+      if (c == '!') {  // "/*!NNNNN ...": code for the server
+        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+        state_ = State::kNone;
+        buf_.push_back('!');
+      } else if (c == 'M') {
+        state_ = State::kSlashStarM;
+        buf_.push_back('M');
+      } else {
+        state_ = State::kBlockComment;
+        Step(c);
+      }
+      break;
+    case State::kSlashStarM:
+      if (c == '!') {
+        buf_.push_back('!');
+        if (has_code_) {
+          state_ = State::kNone;
+        } else {
+          word_matched_ = 0;
+          state_ = State::kSandboxCheck;
+        }
+      } else {
+        state_ = State::kBlockComment;
+        Step(c);
+      }
+      break;
+    case State::kSandboxCheck:
+      if (c == static_cast<unsigned char>(kSandboxMarker[word_matched_])) {
+        buf_.push_back(static_cast<char>(c));
+        if (++word_matched_ == kSandboxMarker.size()) {
+          saw_sandbox_ = true;
+          state_ = State::kSandboxLine;
+        }
+      } else {
+        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+        state_ = State::kNone;
+        StepNone(c);
+      }
+      break;
+    case State::kSandboxLine:
+      if (c == '\n') {
+        buf_.clear();
+        run_start_ = 0;
+        state_ = State::kNone;
+      }
+      break;
+    case State::kDelimiterWord:
+      if (word_matched_ < kDelimiterWord.size() &&
+          (c | 0x20) == static_cast<unsigned char>(kDelimiterWord[word_matched_])) {
+        ++word_matched_;
+        buf_.push_back(static_cast<char>(c));
+      } else if (word_matched_ == kDelimiterWord.size() && (c == ' ' || c == '\t')) {
+        buf_.erase(pending_pos_);
+        delimiter_arg_.clear();
+        state_ = State::kDelimiterLine;
+      } else {
+        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+        state_ = State::kNone;
+        StepNone(c);
+      }
+      break;
+    case State::kDelimiterLine:
+      if (c == '\n') {
+        // The client takes the first word of the rest of the line.
+        std::string_view arg = delimiter_arg_;
+        while (!arg.empty() && IsBlank(static_cast<unsigned char>(arg.front()))) arg.remove_prefix(1);
+        size_t end = 0;
+        while (end < arg.size() && !IsBlank(static_cast<unsigned char>(arg[end]))) ++end;
+        arg = arg.substr(0, end);
+        if (arg.empty()) {
+          Fail(SplitError::Code::kBadCommand,
+               "DELIMITER at line " + std::to_string(line_) + " has no delimiter");
+          return;
+        }
+        if (arg.find('\\') != std::string_view::npos) {
+          Fail(SplitError::Code::kBadCommand, "DELIMITER at line " + std::to_string(line_) +
+                                                  " contains a backslash: '" + std::string(arg) +
+                                                  "'");
+          return;
+        }
+        delimiter_.assign(arg);
+        buf_.clear();
+        run_start_ = 0;
+        state_ = State::kNone;
+      } else if (delimiter_arg_.size() < 256) {
+        delimiter_arg_.push_back(static_cast<char>(c));
+      } else {
+        Fail(SplitError::Code::kBadCommand,
+             "DELIMITER line at line " + std::to_string(line_) + " is too long");
+      }
+      break;
+    case State::kLineComment:
+      buf_.push_back(static_cast<char>(c));
+      if (c == '\n') EndLineComment();
+      break;
+    case State::kBlockComment:
+      buf_.push_back(static_cast<char>(c));
+      if (c == '*') state_ = State::kBlockCommentStar;
+      break;
+    case State::kBlockCommentStar:
+      buf_.push_back(static_cast<char>(c));
+      if (c == '/') {
+        if (!has_code_) buf_.clear();
+        run_start_ = buf_.size();
+        state_ = State::kNone;
+      } else if (c != '*') {
+        state_ = State::kBlockComment;
+      }
+      break;
+    case State::kSingleQuote:
+    case State::kDoubleQuote:
+    case State::kBacktick: {
+      buf_.push_back(static_cast<char>(c));
+      const char quote = state_ == State::kSingleQuote ? '\'' : state_ == State::kDoubleQuote ? '"' : '`';
+      if (escape_) {
+        escape_ = false;
+      } else if (c == '\\' && quote != '`') {
+        escape_ = true;
+      } else if (c == static_cast<unsigned char>(quote)) {
+        state_ = State::kNone;
+        run_start_ = buf_.size();
+      }
+      break;
+    }
+    case State::kFailed:
+      break;
+  }
+}
+
+// Returns how many bytes from p can be appended without a state change: none of them is the
+// quote, a backslash (where it escapes) or a newline (which Step counts).
+size_t MysqlDumpSplitter::ScanQuoted(const char* p, size_t n, char quote, bool backslash_escapes) {
+  size_t k = 0;
+  if (backslash_escapes) {
+    while (k < n && p[k] != quote && p[k] != '\\' && p[k] != '\n') ++k;
+  } else {
+    while (k < n && p[k] != quote && p[k] != '\n') ++k;
+  }
+  return k;
+}
+
+SplitStatus MysqlDumpSplitter::Feed(std::string_view bytes) {
+  if (state_ == State::kFailed) return status_;
+  const char* p = bytes.data();
+  const size_t n = bytes.size();
+  size_t i = 0;
+  while (i < n) {
+    // Fast paths: runs of bytes that cannot change the state are appended in bulk.
+    size_t run = 0;
+    switch (state_) {
+      case State::kSingleQuote:
+        if (!escape_) run = ScanQuoted(p + i, n - i, '\'', true);
+        break;
+      case State::kDoubleQuote:
+        if (!escape_) run = ScanQuoted(p + i, n - i, '"', true);
+        break;
+      case State::kBacktick:
+        run = ScanQuoted(p + i, n - i, '`', false);
+        break;
+      case State::kNone:
+        if (has_code_) {
+          const char d = delimiter_.back();
+          while (i + run < n) {
+            const char c = p[i + run];
+            if (c == '\'' || c == '"' || c == '`' || c == '#' || c == '-' || c == '/' ||
+                c == '\n' || c == d) {
+              break;
+            }
+            ++run;
+          }
+        }
+        break;
+      case State::kLineComment:
+        while (i + run < n && p[i + run] != '\n') ++run;
+        break;
+      case State::kBlockComment:
+        while (i + run < n && p[i + run] != '*' && p[i + run] != '\n') ++run;
+        break;
+      default:
+        break;
+    }
+    if (run > 0) {
+      buf_.append(p + i, run);
+      offset_ += run;
+      i += run;
+    } else {
+      const unsigned char c = static_cast<unsigned char>(p[i]);
+      Step(c);
+      if (state_ == State::kFailed) return status_;
+      ++offset_;
+      if (c == '\n') ++line_;
+      ++i;
+    }
+    if (buf_.size() > max_statement_bytes_) {
+      Fail(SplitError::Code::kStatementTooLarge,
+           "statement at line " + std::to_string(stmt_line_) + " is larger than " +
+               std::to_string(max_statement_bytes_) + " bytes");
+      return status_;
+    }
+  }
+  return status_;
+}
+
+SplitStatus MysqlDumpSplitter::Finish() {
+  if (state_ == State::kFailed) return status_;
+  auto unterminated = [&](const char* what) {
+    Fail(SplitError::Code::kUnterminated,
+         std::string("end of input inside ") + what + " (statement starting at line " +
+             std::to_string(has_code_ ? stmt_line_ : line_) + ")");
+  };
+  switch (state_) {
+    case State::kSingleQuote:
+      unterminated("a '...' string");
+      return status_;
+    case State::kDoubleQuote:
+      unterminated("a \"...\" string");
+      return status_;
+    case State::kBacktick:
+      unterminated("a `...` identifier");
+      return status_;
+    case State::kBlockComment:
+    case State::kBlockCommentStar:
+    case State::kSlashStar:
+    case State::kSlashStarM:
+      unterminated("a /* */ comment");
+      return status_;
+    case State::kDash1:
+    case State::kSlash:
+    case State::kDelimiterWord:
+    case State::kSandboxCheck:
+      StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+      break;
+    case State::kLineComment:
+      EndLineComment();
+      break;
+    case State::kDelimiterLine:
+      Step('\n');
+      if (state_ == State::kFailed) return status_;
+      break;
+    default:
+      break;
+  }
+  EndStatement(buf_.size());
+  return status_;
+}
+
+bool MysqlDumpSplitter::Next(SqlStatement* out) {
+  if (ready_.empty()) return false;
+  *out = std::move(ready_.front());
+  ready_.pop_front();
+  return true;
+}
+
+}  // namespace ra

@@ -1,0 +1,305 @@
+#include "protocols/mysql_statement.h"
+
+#include <array>
+#include <cctype>
+#include <vector>
+
+namespace ra {
+namespace {
+
+struct Token {
+  enum class Type { kWord, kQuotedIdent, kString, kPunct, kEnd };
+  Type type = Type::kEnd;
+  std::string text;  // words upper-cased; identifiers unquoted
+};
+
+// Reads the first tokens of a statement, entering conditional comments.
+class Tokenizer {
+ public:
+  explicit Tokenizer(std::string_view s) : s_(s) {}
+
+  Token Next() {
+    SkipSpaceAndComments();
+    Token t;
+    if (i_ >= s_.size()) return t;
+    const char c = s_[i_];
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+        static_cast<unsigned char>(c) >= 0x80) {
+      t.type = Token::Type::kWord;
+      while (i_ < s_.size() &&
+             (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' || s_[i_] == '$' ||
+              static_cast<unsigned char>(s_[i_]) >= 0x80)) {
+        t.text.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(s_[i_]))));
+        ++i_;
+      }
+    } else if (c == '`' || c == '"' || c == '\'') {
+      t.type = c == '`' ? Token::Type::kQuotedIdent : Token::Type::kString;
+      ++i_;
+      while (i_ < s_.size()) {
+        if (s_[i_] == '\\' && c != '`' && i_ + 1 < s_.size()) {
+          t.text.push_back(s_[i_ + 1]);
+          i_ += 2;
+        } else if (s_[i_] == c) {
+          if (i_ + 1 < s_.size() && s_[i_ + 1] == c) {
+            t.text.push_back(c);
+            i_ += 2;
+          } else {
+            ++i_;
+            break;
+          }
+        } else {
+          t.text.push_back(s_[i_++]);
+        }
+      }
+      if (c == '"') t.type = Token::Type::kQuotedIdent;  // ANSI_QUOTES-style identifier; harmless
+    } else {
+      t.type = Token::Type::kPunct;
+      t.text.assign(1, c);
+      ++i_;
+    }
+    return t;
+  }
+
+ private:
+  void SkipSpaceAndComments() {
+    while (i_ < s_.size()) {
+      const char c = s_[i_];
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        ++i_;
+      } else if (c == '#' || (c == '-' && s_.substr(i_, 2) == "--" &&
+                              (i_ + 2 >= s_.size() || static_cast<unsigned char>(s_[i_ + 2]) <= ' '))) {
+        while (i_ < s_.size() && s_[i_] != '\n') ++i_;
+      } else if (s_.substr(i_, 3) == "/*!" || s_.substr(i_, 4) == "/*M!") {
+        i_ += s_[i_ + 2] == '!' ? 3 : 4;
+        while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
+      } else if (s_.substr(i_, 2) == "/*") {
+        const size_t end = s_.find("*/", i_ + 2);
+        i_ = end == std::string_view::npos ? s_.size() : end + 2;
+      } else if (s_.substr(i_, 2) == "*/") {
+        i_ += 2;  // end of a conditional comment
+      } else {
+        return;
+      }
+    }
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+bool IsName(const Token& t) {
+  return t.type == Token::Type::kWord || t.type == Token::Type::kQuotedIdent;
+}
+
+// Reads `name` or `schema`.`name` starting with tokens[i].
+void ReadQualifiedName(const std::vector<Token>& tokens, size_t i, MysqlStatementInfo* info) {
+  if (i >= tokens.size() || !IsName(tokens[i])) return;
+  if (i + 2 < tokens.size() && tokens[i + 1].type == Token::Type::kPunct &&
+      tokens[i + 1].text == "." && IsName(tokens[i + 2])) {
+    info->schema = tokens[i].text;
+    info->object = tokens[i + 2].text;
+  } else {
+    info->object = tokens[i].text;
+  }
+}
+
+bool IsWord(const Token& t, std::string_view w) { return t.type == Token::Type::kWord && t.text == w; }
+
+// Skips IF [NOT] EXISTS at tokens[i]; returns the index after it.
+size_t SkipIfExists(const std::vector<Token>& tokens, size_t i) {
+  if (i < tokens.size() && IsWord(tokens[i], "IF")) {
+    ++i;
+    if (i < tokens.size() && IsWord(tokens[i], "NOT")) ++i;
+    if (i < tokens.size() && IsWord(tokens[i], "EXISTS")) ++i;
+  }
+  return i;
+}
+
+}  // namespace
+
+const char* StatementKindName(StatementKind kind) {
+  switch (kind) {
+    case StatementKind::kSet: return "set";
+    case StatementKind::kUse: return "use";
+    case StatementKind::kCreateDatabase: return "create-database";
+    case StatementKind::kCreateTable: return "create-table";
+    case StatementKind::kDropTable: return "drop-table";
+    case StatementKind::kAlterTable: return "alter-table";
+    case StatementKind::kCreateView: return "create-view";
+    case StatementKind::kCreateRoutine: return "create-routine";
+    case StatementKind::kCreateTrigger: return "create-trigger";
+    case StatementKind::kCreateEvent: return "create-event";
+    case StatementKind::kOtherDdl: return "other-ddl";
+    case StatementKind::kInsert: return "insert";
+    case StatementKind::kLockTables: return "lock-tables";
+    case StatementKind::kUnlockTables: return "unlock-tables";
+    case StatementKind::kTransaction: return "transaction";
+    case StatementKind::kOther: return "other";
+  }
+  return "other";
+}
+
+MysqlStatementInfo ClassifyMysqlStatement(std::string_view text) {
+  // Routines, triggers and views put DEFINER=`u`@`h`, ALGORITHM=..., SQL SECURITY ... between
+  // CREATE and the object keyword: read enough tokens to pass them.
+  constexpr size_t kMaxTokens = 24;
+  std::vector<Token> tokens;
+  Tokenizer tz(text);
+  for (size_t n = 0; n < kMaxTokens; ++n) {
+    Token t = tz.Next();
+    if (t.type == Token::Type::kEnd) break;
+    tokens.push_back(std::move(t));
+  }
+  MysqlStatementInfo info;
+  if (tokens.empty() || tokens[0].type != Token::Type::kWord) return info;
+  const std::string& verb = tokens[0].text;
+
+  if (verb == "SET") {
+    info.kind = StatementKind::kSet;
+  } else if (verb == "USE") {
+    info.kind = StatementKind::kUse;
+    if (tokens.size() > 1 && IsName(tokens[1])) info.schema = tokens[1].text;
+  } else if (verb == "INSERT" || verb == "REPLACE") {
+    size_t i = 1;
+    info.plain_insert = verb == "INSERT";
+    while (i < tokens.size() && (IsWord(tokens[i], "IGNORE") || IsWord(tokens[i], "INTO") ||
+                                 IsWord(tokens[i], "LOW_PRIORITY") || IsWord(tokens[i], "DELAYED") ||
+                                 IsWord(tokens[i], "HIGH_PRIORITY"))) {
+      if (IsWord(tokens[i], "IGNORE")) info.plain_insert = false;
+      ++i;
+    }
+    info.kind = StatementKind::kInsert;
+    ReadQualifiedName(tokens, i, &info);
+  } else if (verb == "LOCK" && tokens.size() > 1 &&
+             (IsWord(tokens[1], "TABLES") || IsWord(tokens[1], "TABLE"))) {
+    info.kind = StatementKind::kLockTables;
+    ReadQualifiedName(tokens, 2, &info);
+  } else if (verb == "UNLOCK") {
+    info.kind = StatementKind::kUnlockTables;
+  } else if (verb == "BEGIN" || verb == "COMMIT" || verb == "ROLLBACK" || verb == "SAVEPOINT" ||
+             (verb == "START" && tokens.size() > 1 && IsWord(tokens[1], "TRANSACTION"))) {
+    info.kind = StatementKind::kTransaction;
+  } else if (verb == "CREATE" || verb == "DROP" || verb == "ALTER") {
+    info.kind = StatementKind::kOtherDdl;
+    for (size_t i = 1; i < tokens.size(); ++i) {
+      if (tokens[i].type != Token::Type::kWord) continue;
+      const std::string& w = tokens[i].text;
+      StatementKind kind;
+      if (w == "TABLE") {
+        kind = verb == "CREATE" ? StatementKind::kCreateTable
+               : verb == "DROP" ? StatementKind::kDropTable
+                                : StatementKind::kAlterTable;
+      } else if (w == "DATABASE" || w == "SCHEMA") {
+        kind = verb == "CREATE" ? StatementKind::kCreateDatabase : StatementKind::kOtherDdl;
+        info.kind = kind;
+        const size_t at = SkipIfExists(tokens, i + 1);
+        if (at < tokens.size() && IsName(tokens[at])) info.schema = tokens[at].text;
+        return info;
+      } else if (w == "VIEW") {
+        kind = verb == "DROP" ? StatementKind::kOtherDdl : StatementKind::kCreateView;
+      } else if (w == "PROCEDURE" || w == "FUNCTION") {
+        kind = verb == "CREATE" ? StatementKind::kCreateRoutine : StatementKind::kOtherDdl;
+      } else if (w == "TRIGGER") {
+        kind = verb == "CREATE" ? StatementKind::kCreateTrigger : StatementKind::kOtherDdl;
+      } else if (w == "EVENT") {
+        kind = verb == "CREATE" ? StatementKind::kCreateEvent : StatementKind::kOtherDdl;
+      } else if (w == "INDEX" || w == "SEQUENCE" || w == "USER" || w == "ROLE" || w == "SERVER") {
+        kind = StatementKind::kOtherDdl;
+      } else {
+        continue;
+      }
+      info.kind = kind;
+      ReadQualifiedName(tokens, SkipIfExists(tokens, i + 1), &info);
+      return info;
+    }
+  } else if (verb == "RENAME" || verb == "TRUNCATE") {
+    info.kind = StatementKind::kOtherDdl;
+  }
+  return info;
+}
+
+uint64_t CountInsertRows(std::string_view s) {
+  // Find VALUES (or VALUE) outside quotes and comments, then count the top-level tuples that
+  // follow, stopping at the first top-level word (ON DUPLICATE KEY UPDATE ... VALUES(x)).
+  size_t i = 0;
+  const size_t n = s.size();
+  bool after_values = false;
+  int depth = 0;
+  uint64_t rows = 0;
+  while (i < n) {
+    const char c = s[i];
+    if (c == '\'' || c == '"' || c == '`') {
+      const char q = c;
+      ++i;
+      while (i < n) {
+        if (s[i] == '\\' && q != '`') {
+          i += 2;
+        } else if (s[i] == q) {
+          ++i;
+          if (i < n && s[i] == q) {
+            ++i;
+          } else {
+            break;
+          }
+        } else {
+          ++i;
+        }
+      }
+      continue;
+    }
+    if (depth == 0) {
+      if (c == '(') {
+        if (after_values) ++rows;
+        ++depth;
+      } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+        const size_t start = i;
+        while (i < n && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')) ++i;
+        const std::string_view word = s.substr(start, i - start);
+        if (after_values) return rows;  // tuples are over
+        if (word.size() >= 5 && word.size() <= 6) {
+          std::string upper(word);
+          for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+          if (upper == "VALUES" || upper == "VALUE") after_values = true;
+        }
+        continue;
+      } else if (c == '/' && i + 1 < n && s[i + 1] == '*' && !(i + 2 < n && s[i + 2] == '!')) {
+        const size_t end = s.find("*/", i + 2);
+        i = end == std::string_view::npos ? n : end + 2;
+        continue;
+      }
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    }
+    ++i;
+  }
+  return rows;
+}
+
+std::string DescribeStatement(const MysqlStatementInfo& info) {
+  auto quoted = [](const std::string& name) { return "`" + name + "`"; };
+  std::string target = info.object.empty() ? std::string() : quoted(info.object);
+  if (!info.schema.empty() && !info.object.empty()) target = quoted(info.schema) + "." + target;
+  switch (info.kind) {
+    case StatementKind::kInsert: return "INSERT into " + target;
+    case StatementKind::kCreateTable: return "CREATE TABLE " + target;
+    case StatementKind::kDropTable: return "DROP TABLE " + target;
+    case StatementKind::kAlterTable: return "ALTER TABLE " + target;
+    case StatementKind::kCreateView: return "CREATE VIEW " + target;
+    case StatementKind::kCreateRoutine: return "CREATE routine " + target;
+    case StatementKind::kCreateTrigger: return "CREATE TRIGGER " + target;
+    case StatementKind::kCreateEvent: return "CREATE EVENT " + target;
+    case StatementKind::kCreateDatabase: return "CREATE DATABASE " + quoted(info.schema);
+    case StatementKind::kUse: return "USE " + quoted(info.schema);
+    case StatementKind::kLockTables: return "LOCK TABLES " + target;
+    case StatementKind::kUnlockTables: return "UNLOCK TABLES";
+    case StatementKind::kSet: return "SET";
+    case StatementKind::kTransaction: return "transaction control";
+    case StatementKind::kOtherDdl: return target.empty() ? "DDL" : "DDL on " + target;
+    case StatementKind::kOther: return "statement";
+  }
+  return "statement";
+}
+
+}  // namespace ra
