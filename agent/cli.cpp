@@ -132,7 +132,7 @@ int RunCli(int argc, char** argv) {
   if (cli->restore_mysql->parsed()) common = &cli->options.restore_mysql.common;
   if (cli->inspect->parsed()) common = &cli->options.inspect.common;
   log::Init(common != nullptr && common->log_format == "json" ? log::Format::kJson
-                                                             : log::Format::kText);
+                                                              : log::Format::kText);
   InstallStopHandlers();
   try {
     if (cli->version->parsed()) {

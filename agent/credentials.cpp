@@ -13,7 +13,8 @@
 
 namespace ra {
 
-std::optional<std::string> ResolvePassword(const PasswordOptions& options, const char* default_env) {
+std::optional<std::string> ResolvePassword(const PasswordOptions& options,
+                                           const char* default_env) {
   if (!options.file.empty()) {
     struct stat st {};
     if (::stat(options.file.c_str(), &st) != 0) {

@@ -68,10 +68,10 @@ size_t InflateSource::Read(char* buf, size_t cap) {
         return 0;
       }
       if (static_cast<unsigned char>(inbuf_[in_pos_]) != 0x1f) {
-        throw Error(ErrorKind::kCorrupt,
-                    "corrupt gzip input '" + name_ + "': unexpected bytes after gzip member " +
-                        std::to_string(members_) + " at compressed byte " +
-                        std::to_string(consumed_));
+        throw Error(ErrorKind::kCorrupt, "corrupt gzip input '" + name_ +
+                                             "': unexpected bytes after gzip member " +
+                                             std::to_string(members_) + " at compressed byte " +
+                                             std::to_string(consumed_));
       }
       if (!zs_init_) {
         if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) {

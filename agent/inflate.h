@@ -29,7 +29,7 @@ class InflateSource : public ByteSource {
 
   size_t Read(char* buf, size_t cap) override;
 
-  bool is_gzip();          // reads the first bytes if needed
+  bool is_gzip();  // reads the first bytes if needed
   int members() const { return members_; }
   uint64_t compressed_offset() const { return consumed_; }
 

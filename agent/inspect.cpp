@@ -1,5 +1,6 @@
 #include "agent/inspect.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <unordered_map>
@@ -30,15 +31,32 @@ class MysqlDumpCensus {
                              : db_.empty()        ? info.object
                                                   : db_ + "." + info.object;
     switch (info.kind) {
-      case StatementKind::kUse: db_ = info.schema; break;
-      case StatementKind::kCreateDatabase: databases_.push_back(info.schema); break;
-      case StatementKind::kCreateTable: Table(name); break;
-      case StatementKind::kInsert: Table(name).rows += CountInsertRows(st.text); break;
-      case StatementKind::kCreateView: views_.push_back(name); break;
-      case StatementKind::kCreateRoutine: ++routines_; break;
-      case StatementKind::kCreateTrigger: ++triggers_; break;
-      case StatementKind::kCreateEvent: ++events_; break;
-      default: break;
+      case StatementKind::kUse:
+        db_ = info.schema;
+        break;
+      case StatementKind::kCreateDatabase:
+        databases_.push_back(info.schema);
+        break;
+      case StatementKind::kCreateTable:
+        Table(name);
+        break;
+      case StatementKind::kInsert:
+        Table(name).rows += CountInsertRows(st.text);
+        break;
+      case StatementKind::kCreateView:  // placeholder first, then the real view: count once
+        if (std::find(views_.begin(), views_.end(), name) == views_.end()) views_.push_back(name);
+        break;
+      case StatementKind::kCreateRoutine:
+        ++routines_;
+        break;
+      case StatementKind::kCreateTrigger:
+        ++triggers_;
+        break;
+      case StatementKind::kCreateEvent:
+        ++events_;
+        break;
+      default:
+        break;
     }
   }
 
@@ -49,7 +67,7 @@ class MysqlDumpCensus {
       tables.push_back({{"name", t.name}, {"rows", t.rows}});
       rows += t.rows;
     }
-    return {{"databases", databases_}, {"tables", tables},   {"rows", rows},
+    return {{"databases", databases_}, {"tables", tables},      {"rows", rows},
             {"views", views_},         {"routines", routines_}, {"triggers", triggers_},
             {"events", events_}};
   }
@@ -83,18 +101,19 @@ void PrintText(const nlohmann::json& r) {
               r["uncompressed_bytes"].get<unsigned long long>());
   std::printf("intact:      %s\n", r["intact"].get<bool>() ? "yes" : "no");
   if (r.contains("error")) std::printf("error:       %s\n", r["error"].get<std::string>().c_str());
-  std::printf("complete:    %s\n",
-              r["complete"].get<bool>() ? ("yes (" + r["trailer"].get<std::string>() + ")").c_str()
-                                        : "no (no completion trailer)");
+  std::printf("complete:    %s\n", r["complete"].get<bool>()
+                                       ? ("yes (" + r["trailer"].get<std::string>() + ")").c_str()
+                                       : "no (no completion trailer)");
   if (r.contains("statements")) {
     std::printf("statements:  %llu\n", r["statements"].get<unsigned long long>());
   }
   if (r.contains("contents")) {
     const auto& c = r["contents"];
-    std::printf("tables:      %zu (%llu rows), views %zu, routines %llu, triggers %llu, events %llu\n",
-                c["tables"].size(), c["rows"].get<unsigned long long>(), c["views"].size(),
-                c["routines"].get<unsigned long long>(), c["triggers"].get<unsigned long long>(),
-                c["events"].get<unsigned long long>());
+    std::printf(
+        "tables:      %zu (%llu rows), views %zu, routines %llu, triggers %llu, events %llu\n",
+        c["tables"].size(), c["rows"].get<unsigned long long>(), c["views"].size(),
+        c["routines"].get<unsigned long long>(), c["triggers"].get<unsigned long long>(),
+        c["events"].get<unsigned long long>());
     size_t width = 5;
     for (const auto& t : c["tables"]) width = std::max(width, t["name"].get<std::string>().size());
     for (const auto& t : c["tables"]) {
@@ -130,7 +149,8 @@ int RunInspect(const InspectOptions& opt) {
         while (splitter.Next(&st)) census.Add(st);
         if (!s.ok()) {
           throw Error(ErrorKind::kBadFormat, input.name() + ":" + std::to_string(s.error.line) +
-                                                 ": " + s.error.message);
+                                                 " (byte " + std::to_string(s.error.offset) +
+                                                 "): " + s.error.message);
         }
       }
     }
@@ -139,7 +159,9 @@ int RunInspect(const InspectOptions& opt) {
       while (splitter.Next(&st)) census.Add(st);
       if (!s.ok()) {
         // Cut inside a string or comment: the text itself is truncated.
-        r["error"] = input.name() + ":" + std::to_string(s.error.line) + ": " + s.error.message;
+        r["error"] = input.name() + ":" + std::to_string(s.error.line) + " (byte " +
+                     std::to_string(s.error.offset) + "): " + s.error.message +
+                     " (the dump text is cut short)";
       }
     }
     trailer = std::string(FindCompletionTrailer(kind, input.tail()));

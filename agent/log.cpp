@@ -19,18 +19,8 @@ spdlog::logger& Logger() {
   return *g_logger;
 }
 
-std::string TextFields(const nlohmann::json& fields) {
-  std::string out;
-  for (const auto& [key, value] : fields.items()) {
-    out += ' ';
-    out += key;
-    out += '=';
-    out += value.is_string() ? value.get<std::string>() : value.dump();
-  }
-  return out;
-}
-
-void Write(spdlog::level::level_enum level, std::string_view message, const nlohmann::json& fields) {
+void Write(spdlog::level::level_enum level, std::string_view message,
+           const nlohmann::json& fields) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (!g_status.empty()) std::fputs("\r\033[K", stderr);
   if (g_format == Format::kJson) {
@@ -41,7 +31,8 @@ void Write(spdlog::level::level_enum level, std::string_view message, const nloh
     // The pattern supplies the opening of the object; pass the rest.
     Logger().log(level, "{}", std::string_view(body).substr(1));
   } else {
-    Logger().log(level, "{}{}", message, TextFields(fields));
+    // A text line says everything in its message; the fields are for machines.
+    Logger().log(level, "{}", message);
   }
   Logger().flush();
   if (!g_status.empty()) {

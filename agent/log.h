@@ -14,7 +14,8 @@ enum class Format { kText, kJson };
 void Init(Format format);
 Format CurrentFormat();
 
-// `fields` are extra key/values: JSON keys in json format, "key=value" in text format.
+// `fields` are extra key/values for machines: JSON keys in json format, left out of text lines
+// (so a message must read whole without them).
 void Info(std::string_view message, const nlohmann::json& fields = nlohmann::json::object());
 void Warn(std::string_view message, const nlohmann::json& fields = nlohmann::json::object());
 void Error(std::string_view message, const nlohmann::json& fields = nlohmann::json::object());

@@ -18,14 +18,14 @@ constexpr unsigned long kMaxAllowedPacket = 1UL << 30;
 
 bool RetryableConnectError(unsigned code) {
   switch (code) {
-    case CR_CONNECTION_ERROR:    // 2002: socket not there yet
-    case CR_CONN_HOST_ERROR:     // 2003: refused
-    case CR_UNKNOWN_HOST:        // 2005: service name not resolvable yet
-    case CR_SERVER_GONE_ERROR:   // 2006
-    case CR_SERVER_LOST:         // 2013: closed during handshake (server starting)
-    case ER_CON_COUNT_ERROR:     // 1040: too many connections
-    case ER_SERVER_SHUTDOWN:     // 1053
-    case 1927:                   // ER_CONNECTION_KILLED
+    case CR_CONNECTION_ERROR:   // 2002: socket not there yet
+    case CR_CONN_HOST_ERROR:    // 2003: refused
+    case CR_UNKNOWN_HOST:       // 2005: service name not resolvable yet
+    case CR_SERVER_GONE_ERROR:  // 2006
+    case CR_SERVER_LOST:        // 2013: closed during handshake (server starting)
+    case ER_CON_COUNT_ERROR:    // 1040: too many connections
+    case ER_SERVER_SHUTDOWN:    // 1053
+    case 1927:                  // ER_CONNECTION_KILLED
       return true;
     default:
       return false;
@@ -42,7 +42,8 @@ std::string DescribeEndpoint(const MysqlTarget& t) {
   return "'" + host + ":" + std::to_string(t.port == 0 ? 3306 : t.port) + "'";
 }
 
-MysqlConnection MysqlConnection::Connect(const MysqlTarget& target, std::chrono::milliseconds wait) {
+MysqlConnection MysqlConnection::Connect(const MysqlTarget& target,
+                                         std::chrono::milliseconds wait) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + wait;
   auto backoff = std::chrono::milliseconds(250);
@@ -97,7 +98,8 @@ MysqlConnection MysqlConnection::Connect(const MysqlTarget& target, std::chrono:
       if (code == ER_ACCESS_DENIED_ERROR) what += " (check the user and the password source)";
       throw Error(ErrorKind::kConnect, what);
     }
-    log::Info("waiting for " + conn.endpoint_ + ": [" + std::to_string(code) + "] " + message,
+    log::Info("waiting for " + conn.endpoint_ + " (attempt " + std::to_string(attempts) + "): [" +
+                  std::to_string(code) + "] " + message,
               {{"attempt", attempts}});
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));

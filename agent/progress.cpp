@@ -92,7 +92,8 @@ std::string ProgressReporter::Line(bool bar) const {
 }
 
 void ProgressReporter::Run() {
-  const auto tick = bar_ ? std::chrono::milliseconds(250) : std::chrono::milliseconds(log_interval_);
+  const auto tick =
+      bar_ ? std::chrono::milliseconds(250) : std::chrono::milliseconds(log_interval_);
   std::unique_lock<std::mutex> lock(mutex_);
   while (!cv_.wait_for(lock, tick, [this] { return stop_; })) {
     if (bar_) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -20,9 +21,9 @@ namespace {
 struct TableStats {
   std::string name;
   bool created = false;
-  uint64_t rows = 0;         // counted from the INSERT text while streaming
-  uint64_t server_rows = 0;  // affected rows the server reported
-  bool plain_inserts = true; // only plain INSERTs must match the server's count exactly
+  uint64_t rows = 0;          // counted from the INSERT text while streaming
+  uint64_t server_rows = 0;   // affected rows the server reported
+  bool plain_inserts = true;  // only plain INSERTs must match the server's count exactly
 };
 
 class RestoreSummary {
@@ -39,7 +40,8 @@ class RestoreSummary {
   uint64_t statements = 0;
   uint64_t failed = 0;
   uint64_t tables_created = 0;
-  uint64_t views = 0, routines = 0, triggers = 0, events = 0;
+  std::set<std::string> views;  // mariadb-dump creates each view twice (placeholder, real)
+  uint64_t routines = 0, triggers = 0, events = 0;
   uint64_t rows = 0;
   uint64_t row_mismatches = 0;
 
@@ -56,13 +58,14 @@ DumpKind Preflight(const std::string& path) {
   const DumpKind kind = input.kind();
   while (!input.NextChunk().empty()) {
     if (StopRequested()) {
-      throw Error(ErrorKind::kInterrupted, "interrupted while checking the backup; nothing was restored",
-                  StopSignal());
+      throw Error(ErrorKind::kInterrupted,
+                  "interrupted while checking the backup; nothing was restored", StopSignal());
     }
   }
   if (kind == DumpKind::kMysqlDump && FindCompletionTrailer(kind, input.tail()).empty()) {
     throw Error(ErrorKind::kIncomplete,
-                "backup '" + input.name() + "' is incomplete: the dump has no '-- Dump completed' " +
+                "backup '" + input.name() +
+                    "' is incomplete: the dump has no '-- Dump completed' " +
                     "trailer (it was cut short at uncompressed byte " +
                     std::to_string(input.uncompressed_bytes()) +
                     "); nothing was restored (--skip-preflight restores what there is)");
@@ -72,9 +75,9 @@ DumpKind Preflight(const std::string& path) {
 
 void RefuseOtherKinds(DumpKind kind, const std::string& name) {
   if (kind == DumpKind::kPostgresDump || kind == DumpKind::kPostgresClusterDump) {
-    throw Error(ErrorKind::kBadFormat,
-                "'" + name + "' is a PostgreSQL dump (" + DumpKindName(kind) +
-                    "), not a mysqldump: use restore-postgres");
+    throw Error(ErrorKind::kBadFormat, "'" + name + "' is a PostgreSQL dump (" +
+                                           DumpKindName(kind) +
+                                           "), not a mysqldump: use restore-postgres");
   }
   if (kind == DumpKind::kRdb) {
     throw Error(ErrorKind::kBadFormat,
@@ -125,7 +128,7 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
     report["statements"] = summary.statements;
     report["statements_failed"] = summary.failed;
     report["tables_created"] = summary.tables_created;
-    report["views"] = summary.views;
+    report["views"] = summary.views.size();
     report["routines"] = summary.routines;
     report["triggers"] = summary.triggers;
     report["events"] = summary.events;
@@ -213,17 +216,16 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
           }
           ++summary.failed;
           if (!opt.force) {
-            throw Error(ErrorKind::kServer,
-                        message + "; statements 1 to " + std::to_string(st.number - 1) +
-                            " were applied (--force goes on after errors)");
+            throw Error(ErrorKind::kServer, message + "; statements 1 to " +
+                                                std::to_string(st.number - 1) +
+                                                " were applied (--force goes on after errors)");
           }
           log::Error(message);
           continue;
         }
-        const std::string qualified =
-            !info.schema.empty() ? info.schema + "." + info.object
-            : current_db.empty() ? info.object
-                                 : current_db + "." + info.object;
+        const std::string qualified = !info.schema.empty() ? info.schema + "." + info.object
+                                      : current_db.empty() ? info.object
+                                                           : current_db + "." + info.object;
         switch (info.kind) {
           case StatementKind::kUse:
             current_db = info.schema;
@@ -242,11 +244,20 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
             if (!info.plain_insert) t.plain_inserts = false;
             break;
           }
-          case StatementKind::kCreateView: ++summary.views; break;
-          case StatementKind::kCreateRoutine: ++summary.routines; break;
-          case StatementKind::kCreateTrigger: ++summary.triggers; break;
-          case StatementKind::kCreateEvent: ++summary.events; break;
-          default: break;
+          case StatementKind::kCreateView:
+            summary.views.insert(qualified);
+            break;
+          case StatementKind::kCreateRoutine:
+            ++summary.routines;
+            break;
+          case StatementKind::kCreateTrigger:
+            ++summary.triggers;
+            break;
+          case StatementKind::kCreateEvent:
+            ++summary.events;
+            break;
+          default:
+            break;
         }
       }
     };
@@ -266,9 +277,8 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
     apply_ready();
     if (!status.ok()) {
       throw Error(ErrorKind::kCorrupt, input.name() + ":" + std::to_string(status.error.line) +
-                                           " (byte " + std::to_string(status.error.offset) +
-                                           "): " + status.error.message +
-                                           "; the dump is cut short");
+                                           " (byte " + std::to_string(status.error.offset) + "): " +
+                                           status.error.message + "; the dump is cut short");
     }
     progress.Stop();
 
@@ -297,8 +307,9 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
 
   const double seconds = finish_report("ok", nullptr);
   char rate[64];
-  std::snprintf(rate, sizeof rate, "%.2f s, %.1f MB/s", seconds,
-                seconds > 0 ? static_cast<double>(input.uncompressed_bytes()) / 1e6 / seconds : 0.0);
+  std::snprintf(
+      rate, sizeof rate, "%.2f s, %.1f MB/s", seconds,
+      seconds > 0 ? static_cast<double>(input.uncompressed_bytes()) / 1e6 / seconds : 0.0);
   log::Info("restored '" + input.name() + "': " + std::to_string(summary.statements) +
                 " statements, " + std::to_string(summary.tables_created) + " tables created, " +
                 std::to_string(summary.rows) + " rows, " + FormatBytes(counters.input_bytes) +
@@ -306,7 +317,7 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
             {{"statements", summary.statements},
              {"tables_created", summary.tables_created},
              {"rows", summary.rows},
-             {"views", summary.views},
+             {"views", summary.views.size()},
              {"routines", summary.routines},
              {"triggers", summary.triggers},
              {"events", summary.events}});

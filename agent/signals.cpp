@@ -1,7 +1,8 @@
 #include "agent/signals.h"
 
-#include <csignal>
 #include <unistd.h>
+
+#include <csignal>
 
 namespace ra {
 namespace {

@@ -5,7 +5,9 @@
 namespace ra {
 namespace {
 
-bool Contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
+bool Contains(std::string_view s, std::string_view what) {
+  return s.find(what) != std::string_view::npos;
+}
 
 // The line of `tail` that starts with `prefix`, searching from the end.
 std::string_view LastLineStartingWith(std::string_view tail, std::string_view prefix) {
@@ -30,11 +32,16 @@ std::string_view LastLineStartingWith(std::string_view tail, std::string_view pr
 
 const char* DumpKindName(DumpKind kind) {
   switch (kind) {
-    case DumpKind::kMysqlDump: return "mysqldump";
-    case DumpKind::kPostgresDump: return "pg_dump";
-    case DumpKind::kPostgresClusterDump: return "pg_dumpall";
-    case DumpKind::kRdb: return "rdb";
-    case DumpKind::kUnknown: return "unknown";
+    case DumpKind::kMysqlDump:
+      return "mysqldump";
+    case DumpKind::kPostgresDump:
+      return "pg_dump";
+    case DumpKind::kPostgresClusterDump:
+      return "pg_dumpall";
+    case DumpKind::kRdb:
+      return "rdb";
+    case DumpKind::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -44,7 +51,8 @@ DumpKind DetectDumpKind(std::string_view head) {
   if (Contains(head, "-- PostgreSQL database cluster dump")) return DumpKind::kPostgresClusterDump;
   if (Contains(head, "-- PostgreSQL database dump")) return DumpKind::kPostgresDump;
   if (Contains(head, "-- MySQL dump") || Contains(head, "-- MariaDB dump") ||
-      head.substr(0, 13) == "/*M!999999\\- " || Contains(head, "/*!40101 SET @OLD_CHARACTER_SET_CLIENT")) {
+      head.substr(0, 13) == "/*M!999999\\- " ||
+      Contains(head, "/*!40101 SET @OLD_CHARACTER_SET_CLIENT")) {
     return DumpKind::kMysqlDump;
   }
   return DumpKind::kUnknown;

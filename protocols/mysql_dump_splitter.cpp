@@ -9,7 +9,9 @@ namespace {
 constexpr std::string_view kDelimiterWord = "delimiter";
 constexpr std::string_view kSandboxMarker = "999999\\";  // after "/*M!": mariadb-dump's sandbox
 
-bool IsBlank(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsBlank(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
@@ -235,19 +237,18 @@ void MysqlDumpSplitter::Step(unsigned char c) {
       if (c == '\n') {
         // The client takes the first word of the rest of the line.
         std::string_view arg = delimiter_arg_;
-        while (!arg.empty() && IsBlank(static_cast<unsigned char>(arg.front()))) arg.remove_prefix(1);
+        while (!arg.empty() && IsBlank(static_cast<unsigned char>(arg.front())))
+          arg.remove_prefix(1);
         size_t end = 0;
         while (end < arg.size() && !IsBlank(static_cast<unsigned char>(arg[end]))) ++end;
         arg = arg.substr(0, end);
         if (arg.empty()) {
-          Fail(SplitError::Code::kBadCommand,
-               "DELIMITER at line " + std::to_string(line_) + " has no delimiter");
+          Fail(SplitError::Code::kBadCommand, "DELIMITER has no delimiter");
           return;
         }
         if (arg.find('\\') != std::string_view::npos) {
-          Fail(SplitError::Code::kBadCommand, "DELIMITER at line " + std::to_string(line_) +
-                                                  " contains a backslash: '" + std::string(arg) +
-                                                  "'");
+          Fail(SplitError::Code::kBadCommand,
+               "DELIMITER contains a backslash: '" + std::string(arg) + "'");
           return;
         }
         delimiter_.assign(arg);
@@ -257,8 +258,7 @@ void MysqlDumpSplitter::Step(unsigned char c) {
       } else if (delimiter_arg_.size() < 256) {
         delimiter_arg_.push_back(static_cast<char>(c));
       } else {
-        Fail(SplitError::Code::kBadCommand,
-             "DELIMITER line at line " + std::to_string(line_) + " is too long");
+        Fail(SplitError::Code::kBadCommand, "DELIMITER line is longer than 256 bytes");
       }
       break;
     case State::kLineComment:
@@ -283,7 +283,9 @@ void MysqlDumpSplitter::Step(unsigned char c) {
     case State::kDoubleQuote:
     case State::kBacktick: {
       buf_.push_back(static_cast<char>(c));
-      const char quote = state_ == State::kSingleQuote ? '\'' : state_ == State::kDoubleQuote ? '"' : '`';
+      const char quote = state_ == State::kSingleQuote   ? '\''
+                         : state_ == State::kDoubleQuote ? '"'
+                                                         : '`';
       if (escape_) {
         escape_ = false;
       } else if (c == '\\' && quote != '`') {
@@ -365,8 +367,7 @@ SplitStatus MysqlDumpSplitter::Feed(std::string_view bytes) {
     }
     if (buf_.size() > max_statement_bytes_) {
       Fail(SplitError::Code::kStatementTooLarge,
-           "statement at line " + std::to_string(stmt_line_) + " is larger than " +
-               std::to_string(max_statement_bytes_) + " bytes");
+           "statement is larger than " + std::to_string(max_statement_bytes_) + " bytes");
       return status_;
     }
   }
@@ -376,9 +377,7 @@ SplitStatus MysqlDumpSplitter::Feed(std::string_view bytes) {
 SplitStatus MysqlDumpSplitter::Finish() {
   if (state_ == State::kFailed) return status_;
   auto unterminated = [&](const char* what) {
-    Fail(SplitError::Code::kUnterminated,
-         std::string("end of input inside ") + what + " (statement starting at line " +
-             std::to_string(has_code_ ? stmt_line_ : line_) + ")");
+    Fail(SplitError::Code::kUnterminated, std::string("end of input inside ") + what);
   };
   switch (state_) {
     case State::kSingleQuote:

@@ -81,15 +81,15 @@ class MysqlDumpSplitter {
 
   size_t max_statement_bytes_;
   State state_ = State::kNone;
-  bool escape_ = false;     // previous byte in a quote was a backslash
-  bool has_code_ = false;   // the current buffer holds code, not only comments/whitespace
-  std::string buf_;         // bytes of the current statement (leading whitespace/comments included)
+  bool escape_ = false;    // previous byte in a quote was a backslash
+  bool has_code_ = false;  // the current buffer holds code, not only comments/whitespace
+  std::string buf_;        // bytes of the current statement (leading whitespace/comments included)
   std::string delimiter_ = ";";
   size_t run_start_ = 0;    // start in buf_ of the current stretch of code bytes (kNone)
   size_t pending_pos_ = 0;  // start in buf_ of a construct not yet decided ("-", "/", "d")
   uint64_t pending_offset_ = 0, pending_line_ = 0;
-  size_t word_matched_ = 0;     // letters of "delimiter" or "999999\" matched so far
-  size_t comment_start_ = 0;    // start in buf_ of the current line comment
+  size_t word_matched_ = 0;   // letters of "delimiter" or "999999\" matched so far
+  size_t comment_start_ = 0;  // start in buf_ of the current line comment
   std::string delimiter_arg_;
   uint64_t stmt_offset_ = 0, stmt_line_ = 0;
   uint64_t offset_ = 0;  // bytes processed

@@ -26,9 +26,8 @@ class Tokenizer {
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
         static_cast<unsigned char>(c) >= 0x80) {
       t.type = Token::Type::kWord;
-      while (i_ < s_.size() &&
-             (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' || s_[i_] == '$' ||
-              static_cast<unsigned char>(s_[i_]) >= 0x80)) {
+      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' ||
+                                s_[i_] == '$' || static_cast<unsigned char>(s_[i_]) >= 0x80)) {
         t.text.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(s_[i_]))));
         ++i_;
       }
@@ -66,8 +65,9 @@ class Tokenizer {
       const char c = s_[i_];
       if (std::isspace(static_cast<unsigned char>(c))) {
         ++i_;
-      } else if (c == '#' || (c == '-' && s_.substr(i_, 2) == "--" &&
-                              (i_ + 2 >= s_.size() || static_cast<unsigned char>(s_[i_ + 2]) <= ' '))) {
+      } else if (c == '#' ||
+                 (c == '-' && s_.substr(i_, 2) == "--" &&
+                  (i_ + 2 >= s_.size() || static_cast<unsigned char>(s_[i_ + 2]) <= ' '))) {
         while (i_ < s_.size() && s_[i_] != '\n') ++i_;
       } else if (s_.substr(i_, 3) == "/*!" || s_.substr(i_, 4) == "/*M!") {
         i_ += s_[i_ + 2] == '!' ? 3 : 4;
@@ -103,7 +103,9 @@ void ReadQualifiedName(const std::vector<Token>& tokens, size_t i, MysqlStatemen
   }
 }
 
-bool IsWord(const Token& t, std::string_view w) { return t.type == Token::Type::kWord && t.text == w; }
+bool IsWord(const Token& t, std::string_view w) {
+  return t.type == Token::Type::kWord && t.text == w;
+}
 
 // Skips IF [NOT] EXISTS at tokens[i]; returns the index after it.
 size_t SkipIfExists(const std::vector<Token>& tokens, size_t i) {
@@ -119,22 +121,38 @@ size_t SkipIfExists(const std::vector<Token>& tokens, size_t i) {
 
 const char* StatementKindName(StatementKind kind) {
   switch (kind) {
-    case StatementKind::kSet: return "set";
-    case StatementKind::kUse: return "use";
-    case StatementKind::kCreateDatabase: return "create-database";
-    case StatementKind::kCreateTable: return "create-table";
-    case StatementKind::kDropTable: return "drop-table";
-    case StatementKind::kAlterTable: return "alter-table";
-    case StatementKind::kCreateView: return "create-view";
-    case StatementKind::kCreateRoutine: return "create-routine";
-    case StatementKind::kCreateTrigger: return "create-trigger";
-    case StatementKind::kCreateEvent: return "create-event";
-    case StatementKind::kOtherDdl: return "other-ddl";
-    case StatementKind::kInsert: return "insert";
-    case StatementKind::kLockTables: return "lock-tables";
-    case StatementKind::kUnlockTables: return "unlock-tables";
-    case StatementKind::kTransaction: return "transaction";
-    case StatementKind::kOther: return "other";
+    case StatementKind::kSet:
+      return "set";
+    case StatementKind::kUse:
+      return "use";
+    case StatementKind::kCreateDatabase:
+      return "create-database";
+    case StatementKind::kCreateTable:
+      return "create-table";
+    case StatementKind::kDropTable:
+      return "drop-table";
+    case StatementKind::kAlterTable:
+      return "alter-table";
+    case StatementKind::kCreateView:
+      return "create-view";
+    case StatementKind::kCreateRoutine:
+      return "create-routine";
+    case StatementKind::kCreateTrigger:
+      return "create-trigger";
+    case StatementKind::kCreateEvent:
+      return "create-event";
+    case StatementKind::kOtherDdl:
+      return "other-ddl";
+    case StatementKind::kInsert:
+      return "insert";
+    case StatementKind::kLockTables:
+      return "lock-tables";
+    case StatementKind::kUnlockTables:
+      return "unlock-tables";
+    case StatementKind::kTransaction:
+      return "transaction";
+    case StatementKind::kOther:
+      return "other";
   }
   return "other";
 }
@@ -162,9 +180,10 @@ MysqlStatementInfo ClassifyMysqlStatement(std::string_view text) {
   } else if (verb == "INSERT" || verb == "REPLACE") {
     size_t i = 1;
     info.plain_insert = verb == "INSERT";
-    while (i < tokens.size() && (IsWord(tokens[i], "IGNORE") || IsWord(tokens[i], "INTO") ||
-                                 IsWord(tokens[i], "LOW_PRIORITY") || IsWord(tokens[i], "DELAYED") ||
-                                 IsWord(tokens[i], "HIGH_PRIORITY"))) {
+    while (i < tokens.size() &&
+           (IsWord(tokens[i], "IGNORE") || IsWord(tokens[i], "INTO") ||
+            IsWord(tokens[i], "LOW_PRIORITY") || IsWord(tokens[i], "DELAYED") ||
+            IsWord(tokens[i], "HIGH_PRIORITY"))) {
       if (IsWord(tokens[i], "IGNORE")) info.plain_insert = false;
       ++i;
     }
@@ -258,7 +277,8 @@ uint64_t CountInsertRows(std::string_view s) {
         if (after_values) return rows;  // tuples are over
         if (word.size() >= 5 && word.size() <= 6) {
           std::string upper(word);
-          for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+          for (char& ch : upper)
+            ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
           if (upper == "VALUES" || upper == "VALUE") after_values = true;
         }
         continue;
@@ -282,22 +302,38 @@ std::string DescribeStatement(const MysqlStatementInfo& info) {
   std::string target = info.object.empty() ? std::string() : quoted(info.object);
   if (!info.schema.empty() && !info.object.empty()) target = quoted(info.schema) + "." + target;
   switch (info.kind) {
-    case StatementKind::kInsert: return "INSERT into " + target;
-    case StatementKind::kCreateTable: return "CREATE TABLE " + target;
-    case StatementKind::kDropTable: return "DROP TABLE " + target;
-    case StatementKind::kAlterTable: return "ALTER TABLE " + target;
-    case StatementKind::kCreateView: return "CREATE VIEW " + target;
-    case StatementKind::kCreateRoutine: return "CREATE routine " + target;
-    case StatementKind::kCreateTrigger: return "CREATE TRIGGER " + target;
-    case StatementKind::kCreateEvent: return "CREATE EVENT " + target;
-    case StatementKind::kCreateDatabase: return "CREATE DATABASE " + quoted(info.schema);
-    case StatementKind::kUse: return "USE " + quoted(info.schema);
-    case StatementKind::kLockTables: return "LOCK TABLES " + target;
-    case StatementKind::kUnlockTables: return "UNLOCK TABLES";
-    case StatementKind::kSet: return "SET";
-    case StatementKind::kTransaction: return "transaction control";
-    case StatementKind::kOtherDdl: return target.empty() ? "DDL" : "DDL on " + target;
-    case StatementKind::kOther: return "statement";
+    case StatementKind::kInsert:
+      return "INSERT into " + target;
+    case StatementKind::kCreateTable:
+      return "CREATE TABLE " + target;
+    case StatementKind::kDropTable:
+      return "DROP TABLE " + target;
+    case StatementKind::kAlterTable:
+      return "ALTER TABLE " + target;
+    case StatementKind::kCreateView:
+      return "CREATE VIEW " + target;
+    case StatementKind::kCreateRoutine:
+      return "CREATE routine " + target;
+    case StatementKind::kCreateTrigger:
+      return "CREATE TRIGGER " + target;
+    case StatementKind::kCreateEvent:
+      return "CREATE EVENT " + target;
+    case StatementKind::kCreateDatabase:
+      return "CREATE DATABASE " + quoted(info.schema);
+    case StatementKind::kUse:
+      return "USE " + quoted(info.schema);
+    case StatementKind::kLockTables:
+      return "LOCK TABLES " + target;
+    case StatementKind::kUnlockTables:
+      return "UNLOCK TABLES";
+    case StatementKind::kSet:
+      return "SET";
+    case StatementKind::kTransaction:
+      return "transaction control";
+    case StatementKind::kOtherDdl:
+      return target.empty() ? "DDL" : "DDL on " + target;
+    case StatementKind::kOther:
+      return "statement";
   }
   return "statement";
 }

@@ -10,31 +10,31 @@ namespace ra {
 // Enough classification for serial summaries today and parallel loading later: what the
 // statement does and to which table.
 enum class StatementKind {
-  kSet,             // SET ... (session settings; replayed on every connection when parallel)
-  kUse,             // USE db
+  kSet,  // SET ... (session settings; replayed on every connection when parallel)
+  kUse,  // USE db
   kCreateDatabase,
   kCreateTable,
   kDropTable,
-  kAlterTable,      // incl. ALTER TABLE t DISABLE/ENABLE KEYS
+  kAlterTable,  // incl. ALTER TABLE t DISABLE/ENABLE KEYS
   kCreateView,
-  kCreateRoutine,   // PROCEDURE, FUNCTION
+  kCreateRoutine,  // PROCEDURE, FUNCTION
   kCreateTrigger,
   kCreateEvent,
-  kOtherDdl,        // other CREATE / DROP / ALTER / RENAME / TRUNCATE
-  kInsert,          // INSERT / REPLACE into a table
+  kOtherDdl,  // other CREATE / DROP / ALTER / RENAME / TRUNCATE
+  kInsert,    // INSERT / REPLACE into a table
   kLockTables,
   kUnlockTables,
-  kTransaction,     // BEGIN, START TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT
+  kTransaction,  // BEGIN, START TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT
   kOther,
 };
 
 const char* StatementKindName(StatementKind kind);
 
 struct SqlStatement {
-  std::string text;          // bytes sent to the server, delimiter excluded
-  uint64_t number = 0;       // 1-based position among the statements yielded
-  uint64_t line = 0;         // 1-based line of the first byte of code
-  uint64_t offset = 0;       // 0-based byte offset of the first byte of code in the stream
+  std::string text;     // bytes sent to the server, delimiter excluded
+  uint64_t number = 0;  // 1-based position among the statements yielded
+  uint64_t line = 0;    // 1-based line of the first byte of code
+  uint64_t offset = 0;  // 0-based byte offset of the first byte of code in the stream
 };
 
 struct SplitError {
@@ -45,8 +45,8 @@ struct SplitError {
     kBadCommand,         // a client command it cannot follow (bad DELIMITER, unknown meta-command)
   };
   Code code = Code::kNone;
-  std::string message;  // lowercase, values in quotes
-  uint64_t line = 0;
+  std::string message;  // lowercase, values in quotes; the position is in line/offset
+  uint64_t line = 0;    // of the statement being read, or of the offending command
   uint64_t offset = 0;
 };
 

@@ -23,7 +23,8 @@ std::string Parse(ra::Cli& cli, std::vector<std::string> args) {
 TEST_CASE("restore-mysql command line") {
   auto cli = ra::BuildCli();
   CHECK(Parse(*cli, {"restore-mysql", "--host", "system-mysql", "--user", "root", "--database",
-                     "system", "--password-env", "MYSQL_ROOT_PASSWORD", "--wait", "30", "-"}) == "");
+                     "system", "--password-env", "MYSQL_ROOT_PASSWORD", "--wait", "30", "-"}) ==
+        "");
   const auto& o = cli->options.restore_mysql;
   CHECK(o.host == "system-mysql");
   CHECK(o.user == "root");

@@ -28,5 +28,6 @@ TEST_CASE("finds completion trailers only at line starts") {
                               "\n--\n-- PostgreSQL database dump complete\n--\n\n") ==
         "-- PostgreSQL database dump complete");
   CHECK(FindCompletionTrailer(DumpKind::kPostgresClusterDump,
-                              "-- PostgreSQL database dump complete\n").empty());
+                              "-- PostgreSQL database dump complete\n")
+            .empty());
 }

@@ -53,10 +53,10 @@ TEST_CASE("splits on semicolons outside quotes and comments") {
       "SELECT 1 /* inline ; */ ;\n";
   const SplitResult r = SplitAllChunkings(in);
   REQUIRE(r.status.ok());
-  CHECK(Texts(r) == std::vector<std::string>{
-                        "SET NAMES utf8mb4",
-                        "INSERT INTO `t` VALUES (1,'a;b'),(2,\"c;d\"),(3,`e;f`)",
-                        "SELECT 1 /* inline ; */"});
+  CHECK(Texts(r) ==
+        std::vector<std::string>{"SET NAMES utf8mb4",
+                                 "INSERT INTO `t` VALUES (1,'a;b'),(2,\"c;d\"),(3,`e;f`)",
+                                 "SELECT 1 /* inline ; */"});
   CHECK(r.statements[0].line == 1);
   CHECK(r.statements[0].offset == 0);
   CHECK(r.statements[1].line == 2);
@@ -239,7 +239,8 @@ TEST_CASE("sakila fixtures split the same at every chunk size") {
     const std::string path = ra::test::FixturesDir() + "/mysql/" + name;
     REQUIRE_MESSAGE(std::filesystem::exists(path), "fixture missing: ", path);
     std::string text = ra::test::ReadFile(path);
-    if (text.size() > 400000) text.resize(400000);  // chunk size 1 over 3 MB is slow; the head is enough
+    if (text.size() > 400000)
+      text.resize(400000);  // chunk size 1 over 3 MB is slow; the head is enough
     CAPTURE(name);
     const SplitResult r = SplitAllChunkings(text);
     CHECK(r.statements.size() > 10);

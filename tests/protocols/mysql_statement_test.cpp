@@ -17,7 +17,8 @@ TEST_CASE("classifies the statements mysqldump writes") {
       {"/*!40101 SET NAMES utf8mb4 */", StatementKind::kSet, "", ""},
       {"SET @saved_cs_client     = @@character_set_client", StatementKind::kSet, "", ""},
       {"USE `sakila`", StatementKind::kUse, "sakila", ""},
-      {"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `sakila` /*!40100 DEFAULT CHARACTER SET utf8mb4 */",
+      {"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `sakila` /*!40100 DEFAULT CHARACTER SET utf8mb4 "
+       "*/",
        StatementKind::kCreateDatabase, "sakila", ""},
       {"DROP TABLE IF EXISTS `actor`", StatementKind::kDropTable, "", "actor"},
       {"CREATE TABLE `actor` (\n  `actor_id` smallint(5) unsigned NOT NULL AUTO_INCREMENT",
@@ -33,7 +34,8 @@ TEST_CASE("classifies the statements mysqldump writes") {
       {"/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50013 DEFINER=`root`@`localhost` SQL SECURITY "
        "DEFINER */\n/*!50001 VIEW `actor_info` AS select 1 */",
        StatementKind::kCreateView, "", "actor_info"},
-      {"/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER `customer_create_date` "
+      {"/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER "
+       "`customer_create_date` "
        "BEFORE INSERT ON `customer` FOR EACH ROW SET NEW.create_date = NOW() */",
        StatementKind::kCreateTrigger, "", "customer_create_date"},
       {"CREATE DEFINER=`root`@`localhost` PROCEDURE `film_in_stock`(IN p_film_id INT)",

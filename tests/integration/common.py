@@ -1,0 +1,137 @@
+"""Shared helpers of the integration tests: the agent under test, the harness's servers, and
+small clients built on the real command-line tools (mariadb, mariadb-dump, psql, redis-cli)."""
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from harness import servers
+
+AGENT = os.environ.get("RA_AGENT", "restore-agent")
+UNIT_TESTS = os.environ.get("RA_UNIT_TESTS", "")
+FIXTURES = os.environ.get("RA_FIXTURES_DIR",
+                          os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
+                                       "fixtures"))
+
+
+def run_agent(args, env=None, input_bytes=None, stdin=None, timeout=600):
+    """Runs the agent; returns CompletedProcess with bytes stdout/stderr."""
+    full_env = dict(os.environ)
+    full_env.pop("MYSQL_PWD", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run([AGENT, *args], input=input_bytes, stdin=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=full_env, timeout=timeout)
+
+
+class MariaDB:
+    """The harness's MariaDB, driven through the real `mariadb` client."""
+
+    def __init__(self, info=None):
+        self.info = info or servers.load()["mariadb"]
+        self.socket = self.info["socket"]
+
+    def cmd(self, *args):
+        return servers.mariadb_cmd(self.info, *args)
+
+    def execute(self, sql, db=None):
+        args = self.cmd(*( [db] if db else []), "-e", sql)
+        subprocess.run(args, check=True)
+
+    def load(self, path_or_bytes, db=None):
+        if isinstance(path_or_bytes, bytes):
+            data = path_or_bytes
+        else:
+            with open(path_or_bytes, "rb") as f:
+                data = f.read()
+        subprocess.run(self.cmd(*([db] if db else [])), input=data, check=True)
+
+    def query(self, sql, db=None):
+        """Rows as lists of strings (NULL as None), via --batch (tabs, newlines escaped)."""
+        out = subprocess.run(self.cmd("--batch", "--skip-column-names",
+                                      *([db] if db else []), "-e", sql),
+                             stdout=subprocess.PIPE, check=True).stdout
+        rows = []
+        for line in out.decode("utf-8", errors="surrogateescape").split("\n"):
+            if line == "":
+                continue
+            rows.append([None if v == "NULL" else v for v in line.split("\t")])
+        return rows
+
+    def recreate(self, db):
+        self.execute(f"DROP DATABASE IF EXISTS `{db}`; CREATE DATABASE `{db}`")
+
+    def drop(self, db):
+        self.execute(f"DROP DATABASE IF EXISTS `{db}`")
+
+    def dump(self, db, *extra):
+        return subprocess.run(["mariadb-dump", "--no-defaults", f"--socket={self.socket}", "-uroot",
+                               *extra, db], stdout=subprocess.PIPE, check=True).stdout
+
+    def tables(self, db):
+        return [r[0] for r in self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name", db)]
+
+    def checksums(self, db):
+        """CHECKSUM TABLE of every base table: {table: checksum}."""
+        result = {}
+        for t in self.tables(db):
+            quoted = t.replace("`", "``")
+            rows = self.query(f"CHECKSUM TABLE `{quoted}` EXTENDED", db)
+            result[t] = rows[0][1]
+        return result
+
+    def row_counts(self, db):
+        return {t: int(self.query(f"SELECT COUNT(*) FROM `{t.replace('`', '``')}`", db)[0][0])
+                for t in self.tables(db)}
+
+    def definitions(self, db):
+        """Routines, triggers, views and events of db, with db's name taken out."""
+        def norm(rows):
+            return sorted([[(v or "").replace(f"`{db}`", "`DB`").replace(db + ".", "DB.")
+                            for v in r] for r in rows])
+        q = {
+            "routines": "SELECT routine_name, routine_type, routine_definition, dtd_identifier, "
+                        "sql_mode, security_type FROM information_schema.routines "
+                        f"WHERE routine_schema = '{db}'",
+            "triggers": "SELECT trigger_name, event_manipulation, event_object_table, "
+                        "action_timing, action_statement, sql_mode FROM information_schema.triggers "
+                        f"WHERE trigger_schema = '{db}'",
+            "views": "SELECT table_name, view_definition, check_option, security_type "
+                     f"FROM information_schema.views WHERE table_schema = '{db}'",
+            "events": "SELECT event_name, event_definition, interval_value, interval_field, "
+                      f"status FROM information_schema.events WHERE event_schema = '{db}'",
+        }
+        return {k: norm(self.query(v)) for k, v in q.items()}
+
+
+def gzip_bytes(data):
+    return gzip.compress(data, compresslevel=6)
+
+
+class TempDirTestCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ra-test-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def write(self, name, data):
+        p = self.path(name)
+        with open(p, "wb") as f:
+            f.write(data)
+        return p
+
+
+def stderr_text(proc):
+    return proc.stderr.decode(errors="replace")
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
