@@ -27,9 +27,7 @@ class MysqlDumpCensus {
  public:
   void Add(const SqlStatement& st) {
     const MysqlStatementInfo info = ClassifyMysqlStatement(st.text);
-    const std::string name = !info.schema.empty() ? info.schema + "." + info.object
-                             : db_.empty()        ? info.object
-                                                  : db_ + "." + info.object;
+    const std::string name = QualifiedName(info, db_);
     switch (info.kind) {
       case StatementKind::kUse:
         db_ = info.schema;

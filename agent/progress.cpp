@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include "agent/log.h"
@@ -25,7 +26,7 @@ std::string FormatBytes(uint64_t bytes) {
 
 std::string FormatDuration(double seconds) {
   if (seconds < 0) seconds = 0;
-  const auto s = static_cast<unsigned long long>(seconds + 0.5);
+  const auto s = static_cast<unsigned long long>(std::llround(seconds));
   char buf[32];
   if (s >= 3600) {
     std::snprintf(buf, sizeof buf, "%llu:%02llu:%02llu", s / 3600, (s / 60) % 60, s % 60);

@@ -223,9 +223,7 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
           log::Error(message);
           continue;
         }
-        const std::string qualified = !info.schema.empty() ? info.schema + "." + info.object
-                                      : current_db.empty() ? info.object
-                                                           : current_db + "." + info.object;
+        const std::string qualified = QualifiedName(info, current_db);
         switch (info.kind) {
           case StatementKind::kUse:
             current_db = info.schema;

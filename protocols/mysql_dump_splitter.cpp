@@ -46,6 +46,14 @@ void MysqlDumpSplitter::StartCodeAt(size_t buf_pos, uint64_t offset, uint64_t li
   has_code_ = true;
 }
 
+// The construct that began at pending_pos_ ("-", "/", "d", "/*M!9...") turned out to be code;
+// `c`, which decided it, is read again as code.
+void MysqlDumpSplitter::ResolvePendingAsCode(unsigned char c) {
+  StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+  state_ = State::kNone;
+  StepNone(c);
+}
+
 void MysqlDumpSplitter::EndStatement(size_t text_len) {
   std::string_view text(buf_.data(), text_len);
   while (!text.empty() && IsBlank(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
@@ -138,9 +146,7 @@ void MysqlDumpSplitter::Step(unsigned char c) {
         state_ = State::kDash2;
         buf_.push_back('-');
       } else {
-        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
-        state_ = State::kNone;
-        StepNone(c);
+        ResolvePendingAsCode(c);
       }
       break;
     case State::kDash2:
@@ -156,9 +162,7 @@ void MysqlDumpSplitter::Step(unsigned char c) {
         ++pending_offset_;
         buf_.push_back('-');
       } else {
-        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
-        state_ = State::kNone;
-        StepNone(c);
+        ResolvePendingAsCode(c);
       }
       break;
     case State::kSlash:
@@ -166,9 +170,7 @@ void MysqlDumpSplitter::Step(unsigned char c) {
         state_ = State::kSlashStar;
         buf_.push_back('*');
       } else {
-        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
-        state_ = State::kNone;
-        StepNone(c);
+        ResolvePendingAsCode(c);
       }
       break;
     case State::kSlashStar:
@@ -206,9 +208,7 @@ void MysqlDumpSplitter::Step(unsigned char c) {
           state_ = State::kSandboxLine;
         }
       } else {
-        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
-        state_ = State::kNone;
-        StepNone(c);
+        ResolvePendingAsCode(c);
       }
       break;
     case State::kSandboxLine:
@@ -228,9 +228,7 @@ void MysqlDumpSplitter::Step(unsigned char c) {
         delimiter_arg_.clear();
         state_ = State::kDelimiterLine;
       } else {
-        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
-        state_ = State::kNone;
-        StepNone(c);
+        ResolvePendingAsCode(c);
       }
       break;
     case State::kDelimiterLine:

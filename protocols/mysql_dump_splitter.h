@@ -74,6 +74,7 @@ class MysqlDumpSplitter {
   void Step(unsigned char c);
   void StepNone(unsigned char c);
   void StartCodeAt(size_t buf_pos, uint64_t offset, uint64_t line);
+  void ResolvePendingAsCode(unsigned char c);
   void EndStatement(size_t text_len);
   void EndLineComment();
   void Fail(SplitError::Code code, std::string message);

@@ -297,6 +297,11 @@ uint64_t CountInsertRows(std::string_view s) {
   return rows;
 }
 
+std::string QualifiedName(const MysqlStatementInfo& info, const std::string& current_db) {
+  if (!info.schema.empty()) return info.schema + "." + info.object;
+  return current_db.empty() ? info.object : current_db + "." + info.object;
+}
+
 std::string DescribeStatement(const MysqlStatementInfo& info) {
   auto quoted = [](const std::string& name) { return "`" + name + "`"; };
   std::string target = info.object.empty() ? std::string() : quoted(info.object);

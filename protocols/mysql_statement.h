@@ -25,6 +25,9 @@ MysqlStatementInfo ClassifyMysqlStatement(std::string_view text);
 // INSERT ... SELECT or anything else.
 uint64_t CountInsertRows(std::string_view text);
 
+// "schema.object", with `current_db` (from USE or --database) when the statement names no schema.
+std::string QualifiedName(const MysqlStatementInfo& info, const std::string& current_db);
+
 // A short, secret-free description for messages: "INSERT into `film`", "CREATE TABLE `actor`".
 std::string DescribeStatement(const MysqlStatementInfo& info);
 
