@@ -26,7 +26,7 @@ struct TableRows {
 class MysqlDumpCensus {
  public:
   void Add(const SqlStatement& st) {
-    const MysqlStatementInfo info = ClassifyMysqlStatement(st.text);
+    const StatementInfo info = ClassifyMysqlStatement(st.text);
     const std::string name = QualifiedName(info, db_);
     switch (info.kind) {
       case StatementKind::kUse:

@@ -202,7 +202,7 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
                           " were applied, the database holds a partial restore",
                       StopSignal());
         }
-        const MysqlStatementInfo info = ClassifyMysqlStatement(st.text);
+        const StatementInfo info = ClassifyMysqlStatement(st.text);
         const MysqlResult r = conn.Execute(st.text);
         ++summary.statements;
         counters.items = summary.statements;

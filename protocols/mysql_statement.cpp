@@ -92,7 +92,7 @@ bool IsName(const Token& t) {
 }
 
 // Reads `name` or `schema`.`name` starting with tokens[i].
-void ReadQualifiedName(const std::vector<Token>& tokens, size_t i, MysqlStatementInfo* info) {
+void ReadQualifiedName(const std::vector<Token>& tokens, size_t i, StatementInfo* info) {
   if (i >= tokens.size() || !IsName(tokens[i])) return;
   if (i + 2 < tokens.size() && tokens[i + 1].type == Token::Type::kPunct &&
       tokens[i + 1].text == "." && IsName(tokens[i + 2])) {
@@ -119,45 +119,7 @@ size_t SkipIfExists(const std::vector<Token>& tokens, size_t i) {
 
 }  // namespace
 
-const char* StatementKindName(StatementKind kind) {
-  switch (kind) {
-    case StatementKind::kSet:
-      return "set";
-    case StatementKind::kUse:
-      return "use";
-    case StatementKind::kCreateDatabase:
-      return "create-database";
-    case StatementKind::kCreateTable:
-      return "create-table";
-    case StatementKind::kDropTable:
-      return "drop-table";
-    case StatementKind::kAlterTable:
-      return "alter-table";
-    case StatementKind::kCreateView:
-      return "create-view";
-    case StatementKind::kCreateRoutine:
-      return "create-routine";
-    case StatementKind::kCreateTrigger:
-      return "create-trigger";
-    case StatementKind::kCreateEvent:
-      return "create-event";
-    case StatementKind::kOtherDdl:
-      return "other-ddl";
-    case StatementKind::kInsert:
-      return "insert";
-    case StatementKind::kLockTables:
-      return "lock-tables";
-    case StatementKind::kUnlockTables:
-      return "unlock-tables";
-    case StatementKind::kTransaction:
-      return "transaction";
-    case StatementKind::kOther:
-      return "other";
-  }
-  return "other";
-}
-
-MysqlStatementInfo ClassifyMysqlStatement(std::string_view text) {
+StatementInfo ClassifyMysqlStatement(std::string_view text) {
   // Routines, triggers and views put DEFINER=`u`@`h`, ALGORITHM=..., SQL SECURITY ... between
   // CREATE and the object keyword: read enough tokens to pass them.
   constexpr size_t kMaxTokens = 24;
@@ -168,7 +130,7 @@ MysqlStatementInfo ClassifyMysqlStatement(std::string_view text) {
     if (t.type == Token::Type::kEnd) break;
     tokens.push_back(std::move(t));
   }
-  MysqlStatementInfo info;
+  StatementInfo info;
   if (tokens.empty() || tokens[0].type != Token::Type::kWord) return info;
   const std::string& verb = tokens[0].text;
 
@@ -295,52 +257,6 @@ uint64_t CountInsertRows(std::string_view s) {
     ++i;
   }
   return rows;
-}
-
-std::string QualifiedName(const MysqlStatementInfo& info, const std::string& current_db) {
-  if (!info.schema.empty()) return info.schema + "." + info.object;
-  return current_db.empty() ? info.object : current_db + "." + info.object;
-}
-
-std::string DescribeStatement(const MysqlStatementInfo& info) {
-  auto quoted = [](const std::string& name) { return "`" + name + "`"; };
-  std::string target = info.object.empty() ? std::string() : quoted(info.object);
-  if (!info.schema.empty() && !info.object.empty()) target = quoted(info.schema) + "." + target;
-  switch (info.kind) {
-    case StatementKind::kInsert:
-      return "INSERT into " + target;
-    case StatementKind::kCreateTable:
-      return "CREATE TABLE " + target;
-    case StatementKind::kDropTable:
-      return "DROP TABLE " + target;
-    case StatementKind::kAlterTable:
-      return "ALTER TABLE " + target;
-    case StatementKind::kCreateView:
-      return "CREATE VIEW " + target;
-    case StatementKind::kCreateRoutine:
-      return "CREATE routine " + target;
-    case StatementKind::kCreateTrigger:
-      return "CREATE TRIGGER " + target;
-    case StatementKind::kCreateEvent:
-      return "CREATE EVENT " + target;
-    case StatementKind::kCreateDatabase:
-      return "CREATE DATABASE " + quoted(info.schema);
-    case StatementKind::kUse:
-      return "USE " + quoted(info.schema);
-    case StatementKind::kLockTables:
-      return "LOCK TABLES " + target;
-    case StatementKind::kUnlockTables:
-      return "UNLOCK TABLES";
-    case StatementKind::kSet:
-      return "SET";
-    case StatementKind::kTransaction:
-      return "transaction control";
-    case StatementKind::kOtherDdl:
-      return target.empty() ? "DDL" : "DDL on " + target;
-    case StatementKind::kOther:
-      return "statement";
-  }
-  return "statement";
 }
 
 }  // namespace ra

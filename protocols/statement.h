@@ -25,10 +25,30 @@ enum class StatementKind {
   kLockTables,
   kUnlockTables,
   kTransaction,  // BEGIN, START TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT
+  kCopyFromStdin,  // COPY t (...) FROM stdin: data lines follow (PostgreSQL)
+  kCreateRole,
+  kDropRole,
+  kDropDatabase,
   kOther,
 };
 
 const char* StatementKindName(StatementKind kind);
+
+// What a statement does and to what, read from its first words by a dialect's classifier.
+struct StatementInfo {
+  StatementKind kind = StatementKind::kOther;
+  std::string schema;  // qualifier of the object, or the database of USE / CREATE DATABASE
+  std::string object;  // table, view, routine, trigger, event, role or database name (unquoted)
+  // INSERT without IGNORE: the server's affected-row count must equal the rows sent.
+  bool plain_insert = false;
+};
+
+// "schema.object", with `current_db` (from USE, \connect or --database) when the statement
+// names no schema.
+std::string QualifiedName(const StatementInfo& info, const std::string& current_db);
+
+// A short, secret-free description for messages: "INSERT into `film`", "CREATE TABLE `actor`".
+std::string DescribeStatement(const StatementInfo& info);
 
 struct SqlStatement {
   std::string text;     // bytes sent to the server, delimiter excluded
