@@ -1,5 +1,6 @@
 #include "agent/cli.h"
 
+#include <libpq-fe.h>
 #include <mysql.h>
 #include <spdlog/version.h>
 #include <zlib.h>
@@ -10,6 +11,7 @@
 #include "agent/inspect.h"
 #include "agent/log.h"
 #include "agent/restore_mysql.h"
+#include "agent/restore_postgres.h"
 #include "agent/signals.h"
 
 namespace ra {
@@ -53,6 +55,7 @@ void AddPasswordOptions(CLI::App* cmd, PasswordOptions* o, const std::string& de
 std::string VersionText() {
   std::string out = std::string("restore-agent ") + RA_VERSION + "\n";
   out += std::string("  mariadb connector/c ") + mysql_get_client_info() + "\n";
+  out += "  libpq " + std::to_string(PQlibVersion()) + "\n";
   out += std::string("  zlib ") + zlibVersion() + "\n";
   out += "  spdlog " + std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) +
          "." + std::to_string(SPDLOG_VER_PATCH) + "\n";
@@ -104,6 +107,36 @@ std::unique_ptr<Cli> BuildCli() {
   AddCommonOptions(cmd, &rm.common);
   cli->restore_mysql = cmd;
 
+  // restore-postgres
+  auto& rp = cli->options.restore_postgres;
+  cmd = app.add_subcommand(
+      "restore-postgres",
+      "Restore a plain pg_dump or pg_dumpall backup (gzip or plain; a file or - for stdin) into\n"
+      "PostgreSQL through libpq, with psql's semantics (COPY data, \\connect to each database).\n"
+      "libpq's defaults and PG* variables apply unchanged: inside the pod, no options are needed.\n"
+      "Stops at the first error unless --on-error continue; the DROP ROLE / CREATE ROLE errors that\n"
+      "pg_dumpall -c output always gives on a live server are warnings.");
+  cmd->set_help_flag("--help", "Print this help message and exit");  // -h is the host, as in psql
+  cmd->add_option("SOURCE", rp.source, "backup file, or - for stdin")->required();
+  cmd->add_option("-h,--host", rp.host, "server host or socket directory (default: PGHOST, libpq's)");
+  cmd->add_option("-p,--port", rp.port, "server port (default: PGPORT, 5432)");
+  cmd->add_option("-U,--username", rp.user, "user (default: PGUSER)");
+  cmd->add_option("-d,--dbname", rp.dbname,
+                  "first database, or a conninfo string / URI (default: PGDATABASE, the user name)");
+  AddPasswordOptions(cmd, &rp.password, "PGPASSWORD, read by libpq");
+  cmd->add_option("--on-error", rp.on_error,
+                  "stop at the first error, or continue like psql -f (counts them, exit 6)")
+      ->check(CLI::IsMember({"stop", "continue"}))
+      ->capture_default_str();
+  cmd->add_option("--wait", rp.wait_seconds,
+                  "keep trying to connect for up to SECONDS while the server starts")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--skip-preflight", rp.skip_preflight,
+                "do not read a backup file end to end before restoring it");
+  AddCommonOptions(cmd, &rp.common);
+  cli->restore_postgres = cmd;
+
   // inspect
   auto& in = cli->options.inspect;
   cmd = app.add_subcommand(
@@ -131,6 +164,7 @@ int RunCli(int argc, char** argv) {
   const CommonOptions* common = nullptr;
   if (cli->restore_mysql->parsed()) common = &cli->options.restore_mysql.common;
   if (cli->inspect->parsed()) common = &cli->options.inspect.common;
+  if (cli->restore_postgres->parsed()) common = &cli->options.restore_postgres.common;
   log::Init(common != nullptr && common->log_format == "json" ? log::Format::kJson
                                                               : log::Format::kText);
   InstallStopHandlers();
@@ -140,6 +174,9 @@ int RunCli(int argc, char** argv) {
       return 0;
     }
     if (cli->restore_mysql->parsed()) return RunRestoreMysql(cli->options.restore_mysql);
+    if (cli->restore_postgres->parsed()) {
+      return RunRestorePostgres(cli->options.restore_postgres);
+    }
     if (cli->inspect->parsed()) return RunInspect(cli->options.inspect);
   } catch (const Error& e) {
     log::Error(e.what(), {{"error", ErrorKindName(e.kind())}});

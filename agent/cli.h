@@ -12,6 +12,7 @@ namespace ra {
 
 struct CliOptions {
   RestoreMysqlOptions restore_mysql;
+  RestorePostgresOptions restore_postgres;
   InspectOptions inspect;
 };
 
@@ -19,6 +20,7 @@ struct Cli {
   std::unique_ptr<CLI::App> app;
   CliOptions options;
   CLI::App* restore_mysql = nullptr;
+  CLI::App* restore_postgres = nullptr;
   CLI::App* inspect = nullptr;
   CLI::App* version = nullptr;
 };

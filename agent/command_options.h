@@ -30,6 +30,19 @@ struct RestoreMysqlOptions {
   bool skip_preflight = false;
 };
 
+struct RestorePostgresOptions {
+  CommonOptions common;
+  std::string source;
+  std::string host;
+  std::string port;
+  std::string user;
+  std::string dbname;  // database name, conninfo string or URI
+  PasswordOptions password;
+  std::string on_error = "stop";  // stop | continue
+  double wait_seconds = 0;
+  bool skip_preflight = false;
+};
+
 struct InspectOptions {
   CommonOptions common;
   std::string source;

@@ -1,5 +1,7 @@
 #include "agent/dump_input.h"
 
+#include "agent/error.h"
+
 namespace ra {
 
 DumpInput::DumpInput(const std::string& path, StreamCounters* counters)
@@ -43,6 +45,22 @@ std::string_view DumpInput::NextChunk() {
   produced_ += out.size();
   KeepTail(out);
   return out;
+}
+
+void RequireDumpKind(DumpKind kind, const std::string& name, const std::string& command) {
+  std::string wanted;
+  switch (kind) {
+    case DumpKind::kMysqlDump: wanted = "restore-mysql"; break;
+    case DumpKind::kPostgresDump:
+    case DumpKind::kPostgresClusterDump: wanted = "restore-postgres"; break;
+    case DumpKind::kRdb: wanted = "restore-redis"; break;
+    case DumpKind::kUnknown: return;
+  }
+  if (wanted != command) {
+    throw Error(ErrorKind::kBadFormat, "'" + name + "' is " + DumpKindName(kind) +
+                                           " output, which " + command +
+                                           " does not restore: use " + wanted);
+  }
 }
 
 }  // namespace ra

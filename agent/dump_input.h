@@ -14,6 +14,9 @@
 
 namespace ra {
 
+// Throws ra::Error(kBadFormat) unless `kind` is one `command` restores (unknown passes: plain SQL).
+void RequireDumpKind(DumpKind kind, const std::string& name, const std::string& command);
+
 class DumpInput {
  public:
   static constexpr size_t kHeadBytes = 4096;

@@ -7,35 +7,21 @@
 #include <vector>
 
 #include "agent/dump_input.h"
+#include "agent/dump_scan.h"
 #include "agent/error.h"
 #include "agent/log.h"
 #include "agent/mysql_client.h"
 #include "agent/report.h"
 #include "agent/signals.h"
+#include "agent/table_tally.h"
 #include "protocols/mysql_dump_splitter.h"
 #include "protocols/mysql_statement.h"
 
 namespace ra {
 namespace {
 
-struct TableStats {
-  std::string name;
-  bool created = false;
-  uint64_t rows = 0;          // counted from the INSERT text while streaming
-  uint64_t server_rows = 0;   // affected rows the server reported
-  bool plain_inserts = true;  // only plain INSERTs must match the server's count exactly
-};
-
-class RestoreSummary {
- public:
-  TableStats& Table(const std::string& name) {
-    auto it = index_.find(name);
-    if (it != index_.end()) return tables_[it->second];
-    index_.emplace(name, tables_.size());
-    tables_.push_back(TableStats{name});
-    return tables_.back();
-  }
-  const std::vector<TableStats>& tables() const { return tables_; }
+struct RestoreSummary {
+  TableTally tables;
 
   uint64_t statements = 0;
   uint64_t failed = 0;
@@ -44,46 +30,7 @@ class RestoreSummary {
   uint64_t routines = 0, triggers = 0, events = 0;
   uint64_t rows = 0;
   uint64_t row_mismatches = 0;
-
- private:
-  std::vector<TableStats> tables_;
-  std::unordered_map<std::string, size_t> index_;
 };
-
-// Checks a seekable backup end to end before anything is touched: gzip integrity and the dump's
-// completion trailer. Returns the dump kind.
-DumpKind Preflight(const std::string& path) {
-  StreamCounters counters;
-  DumpInput input(path, &counters);
-  const DumpKind kind = input.kind();
-  while (!input.NextChunk().empty()) {
-    if (StopRequested()) {
-      throw Error(ErrorKind::kInterrupted,
-                  "interrupted while checking the backup; nothing was restored", StopSignal());
-    }
-  }
-  if (kind == DumpKind::kMysqlDump && FindCompletionTrailer(kind, input.tail()).empty()) {
-    throw Error(ErrorKind::kIncomplete,
-                "backup '" + input.name() +
-                    "' is incomplete: the dump has no '-- Dump completed' " +
-                    "trailer (it was cut short at uncompressed byte " +
-                    std::to_string(input.uncompressed_bytes()) +
-                    "); nothing was restored (--skip-preflight restores what there is)");
-  }
-  return kind;
-}
-
-void RefuseOtherKinds(DumpKind kind, const std::string& name) {
-  if (kind == DumpKind::kPostgresDump || kind == DumpKind::kPostgresClusterDump) {
-    throw Error(ErrorKind::kBadFormat, "'" + name + "' is a PostgreSQL dump (" +
-                                           DumpKindName(kind) +
-                                           "), not a mysqldump: use restore-postgres");
-  }
-  if (kind == DumpKind::kRdb) {
-    throw Error(ErrorKind::kBadFormat,
-                "'" + name + "' is a Redis RDB file, not a mysqldump: use restore-redis");
-  }
-}
 
 std::string Where(const std::string& name, const SqlStatement& st) {
   return name + ":" + std::to_string(st.line) + " (statement " + std::to_string(st.number) +
@@ -142,14 +89,7 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
                       {"header", splitter.dump_header()},
                       {"completed", splitter.saw_dump_completed()},
                       {"trailer", splitter.dump_completed_line()}};
-    nlohmann::json tables = nlohmann::json::array();
-    for (const TableStats& t : summary.tables()) {
-      tables.push_back({{"name", t.name},
-                        {"created", t.created},
-                        {"rows", t.rows},
-                        {"server_rows", t.server_rows}});
-    }
-    report["tables"] = tables;
+    report["tables"] = summary.tables.ToJson(true);
     if (error != nullptr) {
       report["error"] = {{"kind", ErrorKindName(error->kind())}, {"message", error->what()}};
     }
@@ -160,13 +100,12 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
   try {
     // Validate before touching: a seekable backup is read once end to end first (cheap next to
     // the restore); stdin cannot be, and is checked as it streams.
+    RequireDumpKind(input.kind(), input.name(), "restore-mysql");
     if (input.is_regular_file() && !opt.skip_preflight) {
-      const DumpKind kind = Preflight(opt.source);
-      RefuseOtherKinds(kind, input.name());
-      log::Info("checked '" + input.name() + "': intact" +
-                (kind == DumpKind::kMysqlDump ? ", with its completion trailer" : ""));
+      CheckBackupBeforeRestore(opt.source);
+      log::Info("checked '" + input.name() + "' end to end: intact" +
+                (input.kind() == DumpKind::kUnknown ? "" : ", complete, nothing to stop the restore"));
     }
-    RefuseOtherKinds(input.kind(), input.name());
     if (input.kind() != DumpKind::kMysqlDump) {
       log::Warn("'" + input.name() + "' does not look like mysqldump output; restoring it as SQL");
     }
@@ -229,17 +168,17 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
             current_db = info.schema;
             break;
           case StatementKind::kCreateTable:
-            summary.Table(qualified).created = true;
+            summary.tables.Table(qualified).created = true;
             ++summary.tables_created;
             break;
           case StatementKind::kInsert: {
-            TableStats& t = summary.Table(qualified);
+            TableCount& t = summary.tables.Table(qualified);
             const uint64_t rows = CountInsertRows(st.text);
             t.rows += rows;
             t.server_rows += r.affected_rows;
             summary.rows += rows;
             // REPLACE and INSERT IGNORE report other counts by design.
-            if (!info.plain_insert) t.plain_inserts = false;
+            if (!info.plain_insert) t.exact = false;
             break;
           }
           case StatementKind::kCreateView:
@@ -286,8 +225,8 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
                       std::to_string(summary.statements) +
                       " statements: the backup is incomplete and so is the restore");
     }
-    for (const TableStats& t : summary.tables()) {
-      if (t.plain_inserts && t.rows != t.server_rows) {
+    for (const TableCount& t : summary.tables.tables()) {
+      if (t.exact && t.rows != t.server_rows) {
         ++summary.row_mismatches;
         log::Warn("table '" + t.name + "': the dump holds " + std::to_string(t.rows) +
                   " rows but the server reported " + std::to_string(t.server_rows) + " inserted");
@@ -319,7 +258,7 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
              {"routines", summary.routines},
              {"triggers", summary.triggers},
              {"events", summary.events}});
-  for (const TableStats& t : summary.tables()) {
+  for (const TableCount& t : summary.tables.tables()) {
     log::Info("  table " + t.name + ": " + std::to_string(t.rows) + " rows",
               {{"table", t.name}, {"rows", t.rows}});
   }

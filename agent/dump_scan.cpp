@@ -1,0 +1,156 @@
+#include "agent/dump_scan.h"
+
+#include "agent/error.h"
+#include "agent/signals.h"
+#include "protocols/mysql_dump_splitter.h"
+#include "protocols/mysql_statement.h"
+#include "protocols/pg_statement.h"
+
+namespace ra {
+
+void DumpCensus::AddDatabase(const std::string& name) {
+  for (const auto& d : databases_) {
+    if (d == name) return;
+  }
+  databases_.push_back(name);
+}
+
+void DumpCensus::AddMysql(const SqlStatement& st) {
+  const StatementInfo info = ClassifyMysqlStatement(st.text);
+  const std::string name = QualifiedName(info, db_);
+  switch (info.kind) {
+    case StatementKind::kUse: db_ = info.schema; break;
+    case StatementKind::kCreateDatabase: AddDatabase(info.schema); break;
+    case StatementKind::kCreateTable: tables_.Table(name); break;
+    case StatementKind::kInsert: tables_.Table(name).rows += CountInsertRows(st.text); break;
+    case StatementKind::kCreateView: views_.insert(name); break;
+    case StatementKind::kCreateRoutine: ++routines_; break;
+    case StatementKind::kCreateTrigger: ++triggers_; break;
+    case StatementKind::kCreateEvent: ++events_; break;
+    default: break;
+  }
+}
+
+void DumpCensus::AddPg(const PgDumpItem& item) {
+  switch (item.type) {
+    case PgDumpItem::Type::kMetaCommand:
+      if (item.command == "connect") {
+        for (const auto& a : item.args) {
+          if (a.rfind("-reuse-previous", 0) == 0 || a == "-") continue;
+          // \connect "dbname='x'" (a conninfo) or \connect x
+          const size_t at = a.find("dbname=");
+          db_ = at == std::string::npos ? a : a.substr(at + 7);
+          if (db_.size() >= 2 && db_.front() == '\'' && db_.back() == '\'') {
+            db_ = db_.substr(1, db_.size() - 2);
+          }
+          AddDatabase(db_);
+          break;
+        }
+      }
+      break;
+    case PgDumpItem::Type::kStatement: {
+      const StatementInfo info = ClassifyPgStatement(item.text);
+      const std::string name = PgTableName(info);
+      switch (info.kind) {
+        case StatementKind::kCreateDatabase: AddDatabase(info.schema); break;
+        case StatementKind::kCreateTable: tables_.Table(name); break;
+        case StatementKind::kCopyFromStdin: copy_ = info; break;
+        case StatementKind::kCreateView: views_.insert(name); break;
+        case StatementKind::kCreateRoutine: ++routines_; break;
+        case StatementKind::kCreateTrigger: ++triggers_; break;
+        default: break;
+      }
+      break;
+    }
+    case PgDumpItem::Type::kCopyEnd:
+      tables_.Table(PgTableName(copy_)).rows += item.rows;
+      break;
+    case PgDumpItem::Type::kCopyData:
+      break;
+  }
+}
+
+// "database.schema.table", as restore-postgres names tables.
+std::string DumpCensus::PgTableName(const StatementInfo& info) const {
+  const std::string name = QualifiedName(info, "");
+  return db_.empty() ? name : db_ + "." + name;
+}
+
+nlohmann::json DumpCensus::ToJson() const {
+  return {{"databases", databases_}, {"tables", tables_.ToJson(false)},
+          {"rows", tables_.total_rows()}, {"views", views_},
+          {"routines", routines_}, {"triggers", triggers_}, {"events", events_}};
+}
+
+const char* ExpectedTrailer(DumpKind kind) {
+  switch (kind) {
+    case DumpKind::kMysqlDump: return "-- Dump completed";
+    case DumpKind::kPostgresDump: return "-- PostgreSQL database dump complete";
+    case DumpKind::kPostgresClusterDump: return "-- PostgreSQL database cluster dump complete";
+    default: return "";
+  }
+}
+
+DumpScan ScanDump(DumpInput& input, DumpCensus* census) {
+  DumpScan scan;
+  scan.kind = input.kind();
+  const bool mysql = scan.kind == DumpKind::kMysqlDump;
+  const bool pg = scan.kind == DumpKind::kPostgresDump || scan.kind == DumpKind::kPostgresClusterDump;
+  MysqlDumpSplitter mysql_splitter;
+  PgDumpSplitter pg_splitter;
+  SqlStatement st;
+  PgDumpItem item;
+  auto drain = [&] {
+    if (mysql) {
+      while (mysql_splitter.Next(&st)) {
+        if (census != nullptr) census->AddMysql(st);
+      }
+    } else if (pg) {
+      while (pg_splitter.Next(&item)) {
+        if (census != nullptr) census->AddPg(item);
+      }
+    }
+  };
+  for (;;) {
+    if (StopRequested()) throw Error(ErrorKind::kInterrupted, "interrupted", StopSignal());
+    const std::string_view chunk = input.NextChunk();
+    if (chunk.empty()) break;
+    if (!scan.status.ok()) continue;  // keep reading: gzip integrity is checked to the end
+    if (mysql) scan.status = mysql_splitter.Feed(chunk);
+    if (pg) scan.status = pg_splitter.Feed(chunk);
+    drain();
+  }
+  if (scan.status.ok()) {
+    if (mysql) scan.status = mysql_splitter.Finish();
+    if (pg) scan.status = pg_splitter.Finish();
+    drain();
+  }
+  scan.statements = mysql ? mysql_splitter.statements() : pg ? pg_splitter.statements() : 0;
+  scan.header = mysql_splitter.dump_header();
+  scan.trailer = std::string(FindCompletionTrailer(scan.kind, input.tail()));
+  return scan;
+}
+
+DumpKind CheckBackupBeforeRestore(const std::string& path) {
+  StreamCounters counters;
+  DumpInput input(path, &counters);
+  const DumpScan scan = ScanDump(input, nullptr);
+  if (!scan.status.ok()) {
+    const SplitError& e = scan.status.error;
+    throw Error(e.code == SplitError::Code::kUnterminated ? ErrorKind::kCorrupt
+                                                          : ErrorKind::kBadFormat,
+                input.name() + ":" + std::to_string(e.line) + " (byte " + std::to_string(e.offset) +
+                    "): " + e.message + "; nothing was restored");
+  }
+  const std::string expected = ExpectedTrailer(scan.kind);
+  if (!expected.empty() && scan.trailer.empty()) {
+    throw Error(ErrorKind::kIncomplete,
+                "backup '" + input.name() + "' is incomplete: the " + DumpKindName(scan.kind) +
+                    " output has no '" + expected + "' trailer (it ends at uncompressed byte " +
+                    std::to_string(input.uncompressed_bytes()) +
+                    "); nothing was restored (--skip-preflight restores what there is)");
+  }
+  return scan.kind;
+}
+
+}  // namespace ra

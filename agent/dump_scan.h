@@ -1,0 +1,57 @@
+// Reading a whole dump without a server: through the splitter of its kind, optionally taking a
+// census of what it holds. Used by `inspect` and by the restores' preflight, so that a backup
+// that is cut, corrupt, or holds something the restore cannot follow is refused before
+// anything is changed.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/dump_input.h"
+#include "agent/table_tally.h"
+#include "protocols/pg_dump_splitter.h"
+#include "protocols/statement.h"
+
+namespace ra {
+
+// Databases, tables with their rows, and the other objects a dump creates.
+class DumpCensus {
+ public:
+  void AddMysql(const SqlStatement& st);
+  void AddPg(const PgDumpItem& item);
+  nlohmann::json ToJson() const;
+
+ private:
+  void AddDatabase(const std::string& name);
+  std::string PgTableName(const StatementInfo& info) const;
+
+  std::string db_;  // from USE / \connect
+  std::vector<std::string> databases_;
+  TableTally tables_;
+  std::set<std::string> views_;  // mariadb-dump creates each view twice (placeholder, real)
+  StatementInfo copy_;           // the COPY whose data is streaming
+  uint64_t routines_ = 0, triggers_ = 0, events_ = 0;
+};
+
+struct DumpScan {
+  DumpKind kind = DumpKind::kUnknown;
+  SplitStatus status;    // the splitter's verdict (cut inside a statement, unknown command)
+  std::string trailer;   // the completion trailer line, empty if none
+  std::string header;    // mysqldump's first comment line
+  uint64_t statements = 0;
+};
+
+// Reads `input` to its end. Throws ra::Error for gzip corruption, I/O errors and interrupts.
+DumpScan ScanDump(DumpInput& input, DumpCensus* census);
+
+// The completion trailer each known dump kind ends with ("" for kinds without one).
+const char* ExpectedTrailer(DumpKind kind);
+
+// Preflight of a backup file: ScanDump, then throws ra::Error — kCorrupt (gzip, or text cut
+// inside a statement), kBadFormat (a command the restore cannot follow) or kIncomplete (no
+// completion trailer) — each saying that nothing was restored. Returns the dump kind.
+DumpKind CheckBackupBeforeRestore(const std::string& path);
+
+}  // namespace ra
