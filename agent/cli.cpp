@@ -114,15 +114,18 @@ std::unique_ptr<Cli> BuildCli() {
       "Restore a plain pg_dump or pg_dumpall backup (gzip or plain; a file or - for stdin) into\n"
       "PostgreSQL through libpq, with psql's semantics (COPY data, \\connect to each database).\n"
       "libpq's defaults and PG* variables apply unchanged: inside the pod, no options are needed.\n"
-      "Stops at the first error unless --on-error continue; the DROP ROLE / CREATE ROLE errors that\n"
+      "Stops at the first error unless --on-error continue; the DROP ROLE / CREATE ROLE errors "
+      "that\n"
       "pg_dumpall -c output always gives on a live server are warnings.");
   cmd->set_help_flag("--help", "Print this help message and exit");  // -h is the host, as in psql
   cmd->add_option("SOURCE", rp.source, "backup file, or - for stdin")->required();
-  cmd->add_option("-h,--host", rp.host, "server host or socket directory (default: PGHOST, libpq's)");
+  cmd->add_option("-h,--host", rp.host,
+                  "server host or socket directory (default: PGHOST, libpq's)");
   cmd->add_option("-p,--port", rp.port, "server port (default: PGPORT, 5432)");
   cmd->add_option("-U,--username", rp.user, "user (default: PGUSER)");
-  cmd->add_option("-d,--dbname", rp.dbname,
-                  "first database, or a conninfo string / URI (default: PGDATABASE, the user name)");
+  cmd->add_option(
+      "-d,--dbname", rp.dbname,
+      "first database, or a conninfo string / URI (default: PGDATABASE, the user name)");
   AddPasswordOptions(cmd, &rp.password, "PGPASSWORD, read by libpq");
   cmd->add_option("--on-error", rp.on_error,
                   "stop at the first error, or continue like psql -f (counts them, exit 6)")

@@ -50,16 +50,23 @@ std::string_view DumpInput::NextChunk() {
 void RequireDumpKind(DumpKind kind, const std::string& name, const std::string& command) {
   std::string wanted;
   switch (kind) {
-    case DumpKind::kMysqlDump: wanted = "restore-mysql"; break;
+    case DumpKind::kMysqlDump:
+      wanted = "restore-mysql";
+      break;
     case DumpKind::kPostgresDump:
-    case DumpKind::kPostgresClusterDump: wanted = "restore-postgres"; break;
-    case DumpKind::kRdb: wanted = "restore-redis"; break;
-    case DumpKind::kUnknown: return;
+    case DumpKind::kPostgresClusterDump:
+      wanted = "restore-postgres";
+      break;
+    case DumpKind::kRdb:
+      wanted = "restore-redis";
+      break;
+    case DumpKind::kUnknown:
+      return;
   }
   if (wanted != command) {
     throw Error(ErrorKind::kBadFormat, "'" + name + "' is " + DumpKindName(kind) +
-                                           " output, which " + command +
-                                           " does not restore: use " + wanted);
+                                           " output, which " + command + " does not restore: use " +
+                                           wanted);
   }
 }
 

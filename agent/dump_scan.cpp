@@ -19,15 +19,32 @@ void DumpCensus::AddMysql(const SqlStatement& st) {
   const StatementInfo info = ClassifyMysqlStatement(st.text);
   const std::string name = QualifiedName(info, db_);
   switch (info.kind) {
-    case StatementKind::kUse: db_ = info.schema; break;
-    case StatementKind::kCreateDatabase: AddDatabase(info.schema); break;
-    case StatementKind::kCreateTable: tables_.Table(name); break;
-    case StatementKind::kInsert: tables_.Table(name).rows += CountInsertRows(st.text); break;
-    case StatementKind::kCreateView: views_.insert(name); break;
-    case StatementKind::kCreateRoutine: ++routines_; break;
-    case StatementKind::kCreateTrigger: ++triggers_; break;
-    case StatementKind::kCreateEvent: ++events_; break;
-    default: break;
+    case StatementKind::kUse:
+      db_ = info.schema;
+      break;
+    case StatementKind::kCreateDatabase:
+      AddDatabase(info.schema);
+      break;
+    case StatementKind::kCreateTable:
+      tables_.Table(name);
+      break;
+    case StatementKind::kInsert:
+      tables_.Table(name).rows += CountInsertRows(st.text);
+      break;
+    case StatementKind::kCreateView:
+      views_.insert(name);
+      break;
+    case StatementKind::kCreateRoutine:
+      ++routines_;
+      break;
+    case StatementKind::kCreateTrigger:
+      ++triggers_;
+      break;
+    case StatementKind::kCreateEvent:
+      ++events_;
+      break;
+    default:
+      break;
   }
 }
 
@@ -52,13 +69,29 @@ void DumpCensus::AddPg(const PgDumpItem& item) {
       const StatementInfo info = ClassifyPgStatement(item.text);
       const std::string name = PgTableName(info);
       switch (info.kind) {
-        case StatementKind::kCreateDatabase: AddDatabase(info.schema); break;
-        case StatementKind::kCreateTable: tables_.Table(name); break;
-        case StatementKind::kCopyFromStdin: copy_ = info; break;
-        case StatementKind::kCreateView: views_.insert(name); break;
-        case StatementKind::kCreateRoutine: ++routines_; break;
-        case StatementKind::kCreateTrigger: ++triggers_; break;
-        default: break;
+        case StatementKind::kCreateDatabase:
+          AddDatabase(info.schema);
+          break;
+        case StatementKind::kDropDatabase:
+          dropped_databases_.push_back(info.schema);
+          break;
+        case StatementKind::kCreateTable:
+          tables_.Table(name);
+          break;
+        case StatementKind::kCopyFromStdin:
+          copy_ = info;
+          break;
+        case StatementKind::kCreateView:
+          views_.insert(name);
+          break;
+        case StatementKind::kCreateRoutine:
+          ++routines_;
+          break;
+        case StatementKind::kCreateTrigger:
+          ++triggers_;
+          break;
+        default:
+          break;
       }
       break;
     }
@@ -77,17 +110,22 @@ std::string DumpCensus::PgTableName(const StatementInfo& info) const {
 }
 
 nlohmann::json DumpCensus::ToJson() const {
-  return {{"databases", databases_}, {"tables", tables_.ToJson(false)},
-          {"rows", tables_.total_rows()}, {"views", views_},
-          {"routines", routines_}, {"triggers", triggers_}, {"events", events_}};
+  return {
+      {"databases", databases_}, {"tables", tables_.ToJson(false)}, {"rows", tables_.total_rows()},
+      {"views", views_},         {"routines", routines_},           {"triggers", triggers_},
+      {"events", events_}};
 }
 
 const char* ExpectedTrailer(DumpKind kind) {
   switch (kind) {
-    case DumpKind::kMysqlDump: return "-- Dump completed";
-    case DumpKind::kPostgresDump: return "-- PostgreSQL database dump complete";
-    case DumpKind::kPostgresClusterDump: return "-- PostgreSQL database cluster dump complete";
-    default: return "";
+    case DumpKind::kMysqlDump:
+      return "-- Dump completed";
+    case DumpKind::kPostgresDump:
+      return "-- PostgreSQL database dump complete";
+    case DumpKind::kPostgresClusterDump:
+      return "-- PostgreSQL database cluster dump complete";
+    default:
+      return "";
   }
 }
 
@@ -95,7 +133,8 @@ DumpScan ScanDump(DumpInput& input, DumpCensus* census) {
   DumpScan scan;
   scan.kind = input.kind();
   const bool mysql = scan.kind == DumpKind::kMysqlDump;
-  const bool pg = scan.kind == DumpKind::kPostgresDump || scan.kind == DumpKind::kPostgresClusterDump;
+  const bool pg =
+      scan.kind == DumpKind::kPostgresDump || scan.kind == DumpKind::kPostgresClusterDump;
   MysqlDumpSplitter mysql_splitter;
   PgDumpSplitter pg_splitter;
   SqlStatement st;
@@ -131,16 +170,16 @@ DumpScan ScanDump(DumpInput& input, DumpCensus* census) {
   return scan;
 }
 
-DumpKind CheckBackupBeforeRestore(const std::string& path) {
+DumpKind CheckBackupBeforeRestore(const std::string& path, DumpCensus* census) {
   StreamCounters counters;
   DumpInput input(path, &counters);
-  const DumpScan scan = ScanDump(input, nullptr);
+  const DumpScan scan = ScanDump(input, census);
   if (!scan.status.ok()) {
     const SplitError& e = scan.status.error;
-    throw Error(e.code == SplitError::Code::kUnterminated ? ErrorKind::kCorrupt
-                                                          : ErrorKind::kBadFormat,
-                input.name() + ":" + std::to_string(e.line) + " (byte " + std::to_string(e.offset) +
-                    "): " + e.message + "; nothing was restored");
+    throw Error(
+        e.code == SplitError::Code::kUnterminated ? ErrorKind::kCorrupt : ErrorKind::kBadFormat,
+        input.name() + ":" + std::to_string(e.line) + " (byte " + std::to_string(e.offset) +
+            "): " + e.message + "; nothing was restored");
   }
   const std::string expected = ExpectedTrailer(scan.kind);
   if (!expected.empty() && scan.trailer.empty()) {

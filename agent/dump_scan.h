@@ -22,6 +22,8 @@ class DumpCensus {
   void AddMysql(const SqlStatement& st);
   void AddPg(const PgDumpItem& item);
   nlohmann::json ToJson() const;
+  // Databases the dump drops (pg_dumpall -c), in dump order.
+  const std::vector<std::string>& dropped_databases() const { return dropped_databases_; }
 
  private:
   void AddDatabase(const std::string& name);
@@ -29,6 +31,7 @@ class DumpCensus {
 
   std::string db_;  // from USE / \connect
   std::vector<std::string> databases_;
+  std::vector<std::string> dropped_databases_;
   TableTally tables_;
   std::set<std::string> views_;  // mariadb-dump creates each view twice (placeholder, real)
   StatementInfo copy_;           // the COPY whose data is streaming
@@ -37,9 +40,9 @@ class DumpCensus {
 
 struct DumpScan {
   DumpKind kind = DumpKind::kUnknown;
-  SplitStatus status;    // the splitter's verdict (cut inside a statement, unknown command)
-  std::string trailer;   // the completion trailer line, empty if none
-  std::string header;    // mysqldump's first comment line
+  SplitStatus status;   // the splitter's verdict (cut inside a statement, unknown command)
+  std::string trailer;  // the completion trailer line, empty if none
+  std::string header;   // mysqldump's first comment line
   uint64_t statements = 0;
 };
 
@@ -51,7 +54,8 @@ const char* ExpectedTrailer(DumpKind kind);
 
 // Preflight of a backup file: ScanDump, then throws ra::Error — kCorrupt (gzip, or text cut
 // inside a statement), kBadFormat (a command the restore cannot follow) or kIncomplete (no
-// completion trailer) — each saying that nothing was restored. Returns the dump kind.
-DumpKind CheckBackupBeforeRestore(const std::string& path);
+// completion trailer) — each saying that nothing was restored. Returns the dump kind; fills
+// `census` when given.
+DumpKind CheckBackupBeforeRestore(const std::string& path, DumpCensus* census = nullptr);
 
 }  // namespace ra

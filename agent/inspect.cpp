@@ -38,10 +38,11 @@ void PrintText(const nlohmann::json& r) {
     for (const auto& d : c["databases"]) dbs += (dbs.empty() ? "" : ", ") + d.get<std::string>();
     std::printf("databases:   %s\n", dbs.c_str());
   }
-  std::printf("tables:      %zu (%llu rows), views %zu, routines %llu, triggers %llu, events %llu\n",
-              c["tables"].size(), c["rows"].get<unsigned long long>(), c["views"].size(),
-              c["routines"].get<unsigned long long>(), c["triggers"].get<unsigned long long>(),
-              c["events"].get<unsigned long long>());
+  std::printf(
+      "tables:      %zu (%llu rows), views %zu, routines %llu, triggers %llu, events %llu\n",
+      c["tables"].size(), c["rows"].get<unsigned long long>(), c["views"].size(),
+      c["routines"].get<unsigned long long>(), c["triggers"].get<unsigned long long>(),
+      c["events"].get<unsigned long long>());
   size_t width = 5;
   for (const auto& t : c["tables"]) width = std::max(width, t["name"].get<std::string>().size());
   for (const auto& t : c["tables"]) {

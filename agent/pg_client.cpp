@@ -217,8 +217,8 @@ std::string PgConnection::endpoint() const {
   if (!conn_) return "(closed)";
   const std::string h = OrEmpty(PQhost(conn_.get()));
   const std::string where = !h.empty() && h[0] == '/' ? "socket dir '" + h + "'" : "'" + h + "'";
-  return where + " port " + OrEmpty(PQport(conn_.get())) + " database '" + dbname() + "' as '" + user() +
-         "'";
+  return where + " port " + OrEmpty(PQport(conn_.get())) + " database '" + dbname() + "' as '" +
+         user() + "'";
 }
 
 }  // namespace ra

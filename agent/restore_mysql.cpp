@@ -103,8 +103,9 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
     RequireDumpKind(input.kind(), input.name(), "restore-mysql");
     if (input.is_regular_file() && !opt.skip_preflight) {
       CheckBackupBeforeRestore(opt.source);
-      log::Info("checked '" + input.name() + "' end to end: intact" +
-                (input.kind() == DumpKind::kUnknown ? "" : ", complete, nothing to stop the restore"));
+      log::Info(
+          "checked '" + input.name() + "' end to end: intact" +
+          (input.kind() == DumpKind::kUnknown ? "" : ", complete, nothing to stop the restore"));
     }
     if (input.kind() != DumpKind::kMysqlDump) {
       log::Warn("'" + input.name() + "' does not look like mysqldump output; restoring it as SQL");

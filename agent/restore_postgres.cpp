@@ -19,7 +19,8 @@ namespace {
 
 // SQLSTATEs of the errors that pg_dumpall -c --if-exists output always produces on a live
 // server, and that psql users learn to ignore.
-constexpr const char* kObjectInUse = "55006";      // DROP ROLE of the connected role; busy DROP DATABASE
+constexpr const char* kObjectInUse =
+    "55006";  // DROP ROLE of the connected role; busy DROP DATABASE
 constexpr const char* kDuplicateObject = "42710";  // CREATE ROLE of a role that exists
 
 std::string Where(const std::string& name, uint64_t line, uint64_t number, uint64_t offset) {
@@ -43,6 +44,18 @@ std::string DescribeSessions(PgConnection& conn, const std::string& db, size_t* 
     if (!v(3).empty()) out += " from " + v(3);
     out += " since " + v(4) + " (" + v(5) + ")";
   }
+  return out;
+}
+
+std::string BusyDatabaseMessage(const std::string& db, size_t sessions, const std::string& who,
+                                const std::string& server_said) {
+  std::string out = "cannot drop database '" + db + "': " + std::to_string(sessions) +
+                    " other session" + (sessions == 1 ? " is" : "s are") +
+                    " connected to it. Its clients (for zync_production: the zync and zync-que "
+                    "deployments) must be scaled to zero before the restore. Connected now "
+                    "(pg_stat_activity): " +
+                    (who.empty() ? "none any more, retry" : who) + ".";
+  if (!server_said.empty()) out += " Server said: " + server_said;
   return out;
 }
 
@@ -98,10 +111,12 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
 
   try {
     RequireDumpKind(input.kind(), input.name(), "restore-postgres");
+    DumpCensus census;
     if (input.is_regular_file() && !opt.skip_preflight) {
-      CheckBackupBeforeRestore(opt.source);
-      log::Info("checked '" + input.name() + "' end to end: intact" +
-                (input.kind() == DumpKind::kUnknown ? "" : ", complete, nothing to stop the restore"));
+      CheckBackupBeforeRestore(opt.source, &census);
+      log::Info(
+          "checked '" + input.name() + "' end to end: intact" +
+          (input.kind() == DumpKind::kUnknown ? "" : ", complete, nothing to stop the restore"));
     }
     if (input.kind() == DumpKind::kUnknown) {
       log::Warn("'" + input.name() + "' does not look like pg_dump output; restoring it as SQL");
@@ -113,10 +128,22 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
     log::Info("restoring '" + input.name() + "' into " + conn.endpoint(),
               {{"server_version", conn.server_version()}});
 
+    // Every database the dump drops must be free of other sessions before the first DROP: a
+    // pg_dumpall drops them one after the other, and stopping at the second would leave the
+    // first one gone.
+    for (const std::string& db : census.dropped_databases()) {
+      size_t sessions = 0;
+      const std::string who = DescribeSessions(conn, db, &sessions);
+      if (sessions > 0) {
+        throw Error(ErrorKind::kServer,
+                    BusyDatabaseMessage(db, sessions, who, "") + " Nothing was restored.");
+      }
+    }
+
     ProgressReporter progress(counters, ParseProgressMode(opt.common.progress), "statements");
     PgDumpItem item;
-    bool copy_open = false;   // the server is in COPY IN for the current block
-    bool copy_failed = false; // the COPY statement failed: skip its data
+    bool copy_open = false;    // the server is in COPY IN for the current block
+    bool copy_failed = false;  // the COPY statement failed: skip its data
     uint64_t copy_line = 0, copy_offset = 0;
     StatementInfo copy_info;
 
@@ -175,14 +202,7 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
         // Going on would load the backup on top of the live database: always stop.
         size_t sessions = 0;
         const std::string who = DescribeSessions(conn, info.schema, &sessions);
-        fail_or_count(where + ": cannot drop database '" + info.schema + "': " +
-                          std::to_string(sessions) + " other session" +
-                          (sessions == 1 ? " is" : "s are") +
-                          " connected to it. Its clients (for zync_production: the zync and "
-                          "zync-que deployments) must be scaled to zero before the restore. "
-                          "Connected now (pg_stat_activity): " +
-                          (who.empty() ? "none any more, retry" : who) + ". Server said: " +
-                          r.Describe(),
+        fail_or_count(where + ": " + BusyDatabaseMessage(info.schema, sessions, who, r.Describe()),
                       true);
         return;
       }
@@ -278,8 +298,8 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
     apply_ready();
     if (!status.ok()) {
       throw Error(ErrorKind::kCorrupt, input.name() + ":" + std::to_string(status.error.line) +
-                                           " (byte " + std::to_string(status.error.offset) +
-                                           "): " + status.error.message + "; the dump is cut short");
+                                           " (byte " + std::to_string(status.error.offset) + "): " +
+                                           status.error.message + "; the dump is cut short");
     }
     progress.Stop();
 
@@ -299,8 +319,7 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
       }
     }
     if (errors > 0) {
-      throw Error(ErrorKind::kServer, std::to_string(errors) + " of " +
-                                          std::to_string(statements) +
+      throw Error(ErrorKind::kServer, std::to_string(errors) + " of " + std::to_string(statements) +
                                           " statements failed (--on-error continue went on)");
     }
   } catch (const Error& e) {
@@ -311,8 +330,9 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
   const double seconds = finish_report("ok", nullptr);
   std::set<std::string> distinct(databases.begin(), databases.end());
   char rate[64];
-  std::snprintf(rate, sizeof rate, "%.2f s, %.1f MB/s", seconds,
-                seconds > 0 ? static_cast<double>(input.uncompressed_bytes()) / 1e6 / seconds : 0.0);
+  std::snprintf(
+      rate, sizeof rate, "%.2f s, %.1f MB/s", seconds,
+      seconds > 0 ? static_cast<double>(input.uncompressed_bytes()) / 1e6 / seconds : 0.0);
   log::Info("restored '" + input.name() + "': " + std::to_string(distinct.size()) + " database" +
                 (distinct.size() == 1 ? "" : "s") + ", " + std::to_string(statements) +
                 " statements, " + std::to_string(copies) + " COPY blocks, " +

@@ -10,7 +10,6 @@
 
 namespace ra {
 
-
 // Looks into `/*!NNNNN ... */` conditional comments as the server does; skips plain comments.
 StatementInfo ClassifyMysqlStatement(std::string_view text);
 

@@ -90,15 +90,15 @@ void PgDumpSplitter::EndWord() {
   in_word_ = false;
   const std::string& w = word_;
   if (identifier_count_ < 4) {
-    const bool tracked = w == "create" || w == "function" || w == "procedure" || w == "or" ||
-                         w == "replace";
+    const bool tracked =
+        w == "create" || w == "function" || w == "procedure" || w == "or" || w == "replace";
     identifiers_[identifier_count_] = tracked ? w[0] : 0;
   }
   ++identifier_count_;
   const char* id = identifiers_;
   const bool routine =
-      id[0] == 'c' &&
-      (id[1] == 'f' || id[1] == 'p' || (id[1] == 'o' && id[2] == 'r' && (id[3] == 'f' || id[3] == 'p')));
+      id[0] == 'c' && (id[1] == 'f' || id[1] == 'p' ||
+                       (id[1] == 'o' && id[2] == 'r' && (id[3] == 'f' || id[3] == 'p')));
   if (routine && paren_depth_ == 0) {
     if (w == "begin") {
       ++begin_depth_;
@@ -451,8 +451,8 @@ void PgDumpSplitter::Step(unsigned char c) {
       } else if (meta_.size() < 65536) {
         meta_.push_back(static_cast<char>(c));
       } else {
-        Fail(SplitError::Code::kBadCommand, "psql meta-command line longer than 64 KiB",
-             meta_line_, meta_offset_);
+        Fail(SplitError::Code::kBadCommand, "psql meta-command line longer than 64 KiB", meta_line_,
+             meta_offset_);
       }
       break;
     case State::kCopyStatementEnd:
@@ -490,7 +490,9 @@ SplitStatus PgDumpSplitter::Feed(std::string_view bytes) {
       if (copy_buf_.size() >= kCopyChunkBytes) FlushCopy();
     } else if (state_ == State::kQuote || state_ == State::kDoubleQuote ||
                state_ == State::kDollarBody || (state_ == State::kEscapeQuote && !escape_)) {
-      const char stop = state_ == State::kDoubleQuote ? '"' : state_ == State::kDollarBody ? '$' : '\'';
+      const char stop = state_ == State::kDoubleQuote  ? '"'
+                        : state_ == State::kDollarBody ? '$'
+                                                       : '\'';
       const bool backslash = state_ == State::kEscapeQuote;
       while (i + run < n) {
         const char c = p[i + run];
@@ -549,9 +551,9 @@ SplitStatus PgDumpSplitter::Finish() {
         EndCopy();
         return status_;
       }
-      return unterminated("the COPY data of statement " + std::to_string(copy_number_) +
-                              " (no \\. line)",
-                          copy_line_, offset_);
+      return unterminated(
+          "the COPY data of statement " + std::to_string(copy_number_) + " (no \\. line)",
+          copy_line_, offset_);
     case State::kMeta:
       EndMeta();
       return status_;
@@ -567,9 +569,9 @@ SplitStatus PgDumpSplitter::Finish() {
   // psql sends what is left in its buffer at the end of the file.
   EndStatement();
   if (state_ != State::kNone && state_ != State::kFailed) {
-    return unterminated("the COPY data of statement " + std::to_string(copy_number_) +
-                            " (no \\. line)",
-                        copy_line_, offset_);
+    return unterminated(
+        "the COPY data of statement " + std::to_string(copy_number_) + " (no \\. line)", copy_line_,
+        offset_);
   }
   return status_;
 }

@@ -64,23 +64,23 @@ class PgDumpSplitter {
  private:
   enum class State {
     kNone,
-    kDash,             // saw "-"
-    kSlash,            // saw "/"
+    kDash,   // saw "-"
+    kSlash,  // saw "/"
     kLineComment,
-    kBlockComment,     // depth in comment_depth_
-    kBlockStar,        // saw "*" in a block comment
-    kBlockSlash,       // saw "/" in a block comment
-    kQuote,            // '...' without backslash escapes
-    kEscapeQuote,      // E'...', or '...' while standard_conforming_strings is off
+    kBlockComment,  // depth in comment_depth_
+    kBlockStar,     // saw "*" in a block comment
+    kBlockSlash,    // saw "/" in a block comment
+    kQuote,         // '...' without backslash escapes
+    kEscapeQuote,   // E'...', or '...' while standard_conforming_strings is off
     kDoubleQuote,
-    kDollarOpen,       // reading a dollar-quote tag
+    kDollarOpen,  // reading a dollar-quote tag
     kDollarBody,
-    kMeta,             // a backslash command line
+    kMeta,              // a backslash command line
     kCopyStatementEnd,  // rest of the "COPY ... FROM stdin;" line: data starts on the next
     kCopyLineStart,
     kCopyData,
-    kCopyBackslash,    // "\" at the start of a COPY line
-    kCopyBackslashDot, // "\." at the start of a COPY line
+    kCopyBackslash,     // "\" at the start of a COPY line
+    kCopyBackslashDot,  // "\." at the start of a COPY line
     kCopyBackslashDotCr,
     kFailed,
   };

@@ -24,7 +24,7 @@ enum class StatementKind {
   kInsert,    // INSERT / REPLACE into a table
   kLockTables,
   kUnlockTables,
-  kTransaction,  // BEGIN, START TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT
+  kTransaction,    // BEGIN, START TRANSACTION, COMMIT, ROLLBACK, SAVEPOINT
   kCopyFromStdin,  // COPY t (...) FROM stdin: data lines follow (PostgreSQL)
   kCreateRole,
   kDropRole,

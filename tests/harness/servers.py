@@ -158,6 +158,7 @@ def start_postgres(state, extra_settings=()):
         os.chown(log, pwd.getpwnam("nobody").pw_uid, -1)
     proc = subprocess.Popen(_as_pg_user(cmd), stdout=logf, stderr=subprocess.STDOUT,
                             start_new_session=True)
+    logf.close()  # the server holds its own descriptor
     info = {"pid": proc.pid, "socket_dir": root, "host": "127.0.0.1", "port": port,
             "user": "postgres", "datadir": datadir, "log": log, "bindir": bindir, "cmd": cmd}
     _wait_ready("postgres", proc, lambda: _quiet(

@@ -135,3 +135,51 @@ def stderr_text(proc):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+class Postgres:
+    """A PostgreSQL cluster of the harness, driven through the real psql and pg_dump."""
+
+    def __init__(self, info=None):
+        self.info = info or servers.load()["postgres"]
+        self.env = dict(os.environ, **servers.postgres_env(self.info))
+        self.env.pop("PGDATABASE", None)
+        self.env.pop("PGPASSWORD", None)
+
+    def psql(self, sql, db="postgres", check=True):
+        """Rows as lists of strings, from psql -At (fields split on '|')."""
+        p = subprocess.run(["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+        if check and p.returncode != 0:
+            raise AssertionError(f"psql failed: {p.stderr.decode(errors='replace')}")
+        return [line.split("|") for line in p.stdout.decode().splitlines() if line != ""]
+
+    def run_file(self, path_or_bytes, db="postgres"):
+        if isinstance(path_or_bytes, bytes):
+            data = path_or_bytes
+        else:
+            with open(path_or_bytes, "rb") as f:
+                data = f.read()
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db], input=data,
+                       check=True, env=self.env, stdout=subprocess.DEVNULL)
+
+    def dumpall(self, *extra):
+        return subprocess.run(["pg_dumpall", *extra], stdout=subprocess.PIPE, check=True,
+                              env=self.env).stdout
+
+    def dump(self, db, *extra):
+        """pg_dump of db, without the random \\restrict keys, for comparisons."""
+        out = subprocess.run(["pg_dump", *extra, "-d", db], stdout=subprocess.PIPE, check=True,
+                             env=self.env).stdout
+        return b"\n".join(l for l in out.split(b"\n")
+                          if not l.startswith((b"\\restrict ", b"\\unrestrict ")))
+
+    def databases(self):
+        return sorted(r[0] for r in self.psql(
+            "SELECT datname FROM pg_database WHERE NOT datistemplate"))
+
+    def row_counts(self, db):
+        tables = [r[0] for r in self.psql(
+            "SELECT schemaname || '.' || tablename FROM pg_tables "
+            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1", db)]
+        return {t: int(self.psql(f"SELECT count(*) FROM {t}", db)[0][0]) for t in tables}

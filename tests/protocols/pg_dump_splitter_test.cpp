@@ -89,8 +89,7 @@ TEST_CASE("pg: semicolons, quotes and comments") {
   REQUIRE(r.status.ok());
   CHECK(Statements(r) == std::vector<std::string>{"SET client_encoding = 'UTF8'",
                                                   "SELECT 'a;b', \"we;ird\"\"t\", 'it''s'",
-                                                  "SELECT 'back\\'",
-                                                  "SELECT E'esc\\';still', 2"});
+                                                  "SELECT 'back\\'", "SELECT E'esc\\';still', 2"});
   CHECK(r.items[1].line == 4);
   CHECK(r.items[1].offset == 80);
 }
@@ -100,10 +99,9 @@ TEST_CASE("pg: standard_conforming_strings off makes backslash escape in '...'")
       "SET standard_conforming_strings = off;\nSELECT 'a\\';b';\n"
       "SET standard_conforming_strings TO on;\nSELECT 'c\\';\n");
   REQUIRE(r.status.ok());
-  CHECK(Statements(r) == std::vector<std::string>{"SET standard_conforming_strings = off",
-                                                  "SELECT 'a\\';b'",
-                                                  "SET standard_conforming_strings TO on",
-                                                  "SELECT 'c\\'"});
+  CHECK(Statements(r) ==
+        std::vector<std::string>{"SET standard_conforming_strings = off", "SELECT 'a\\';b'",
+                                 "SET standard_conforming_strings TO on", "SELECT 'c\\'"});
 }
 
 TEST_CASE("pg: dollar quoting with and without tags, nested other tags, parameters") {
@@ -200,7 +198,8 @@ TEST_CASE("pg: psql meta-commands") {
   CHECK(r.items[0].command == "restrict");
   CHECK(r.items[0].args == std::vector<std::string>{"AbC123"});
   CHECK(r.items[2].command == "connect");
-  CHECK(r.items[2].args == std::vector<std::string>{"-reuse-previous=on", "dbname='zync_production'"});
+  CHECK(r.items[2].args ==
+        std::vector<std::string>{"-reuse-previous=on", "dbname='zync_production'"});
   CHECK(r.items[2].line == 3);
   CHECK(r.items[3].command == "connect");
   CHECK(r.items[3].args == std::vector<std::string>{"template1"});
@@ -220,9 +219,9 @@ TEST_CASE("pg: unknown meta-commands and stray backslashes are errors naming the
 }
 
 TEST_CASE("pg: truncated input is an error, never a silent end") {
-  for (const char* cut : {"SELECT 'abc", "SELECT E'a\\", "SELECT \"id", "SELECT $$ body",
-                          "SELECT $t$ body $t", "/* comment", "/* a /* b */ c",
-                          "COPY t FROM stdin;\n1\n2", "COPY t FROM stdin;\n1\n\\"}) {
+  for (const char* cut :
+       {"SELECT 'abc", "SELECT E'a\\", "SELECT \"id", "SELECT $$ body", "SELECT $t$ body $t",
+        "/* comment", "/* a /* b */ c", "COPY t FROM stdin;\n1\n2", "COPY t FROM stdin;\n1\n\\"}) {
     CAPTURE(cut);
     const PgSplit r = SplitAll(cut);
     CHECK(r.status.error.code == SplitError::Code::kUnterminated);
@@ -246,7 +245,8 @@ TEST_CASE("pg: garbage never crashes") {
 TEST_CASE("pg: classification") {
   using ra::StatementKind;
   auto c = [](const char* s) { return ra::ClassifyPgStatement(s); };
-  CHECK(c("COPY public.actor (actor_id, first_name) FROM stdin").kind == StatementKind::kCopyFromStdin);
+  CHECK(c("COPY public.actor (actor_id, first_name) FROM stdin").kind ==
+        StatementKind::kCopyFromStdin);
   CHECK(c("COPY public.actor (actor_id, first_name) FROM stdin").object == "actor");
   CHECK(c("COPY public.actor (actor_id, first_name) FROM stdin").schema == "public");
   CHECK(c("COPY \"Mixed\" TO stdout").kind == StatementKind::kOther);
@@ -259,7 +259,8 @@ TEST_CASE("pg: classification") {
   CHECK(c("CREATE ROLE \"Zync\"").object == "Zync");
   CHECK(c("CREATE ROLE zync").kind == StatementKind::kCreateRole);
   CHECK(c("SELECT pg_catalog.set_config('search_path', '', false)").kind == StatementKind::kSet);
-  CHECK(c("CREATE OR REPLACE FUNCTION public.f() RETURNS int").kind == StatementKind::kCreateRoutine);
+  CHECK(c("CREATE OR REPLACE FUNCTION public.f() RETURNS int").kind ==
+        StatementKind::kCreateRoutine);
   CHECK(c("ALTER TABLE ONLY public.t ADD CONSTRAINT pk PRIMARY KEY (id)").object == "t");
   CHECK(ra::PgStandardConformingStrings("SET standard_conforming_strings = 'off'") == false);
   CHECK(ra::PgStandardConformingStrings("set standard_conforming_strings to on") == true);
@@ -275,7 +276,8 @@ TEST_CASE("pg: schema fixtures split the same at every chunk size") {
     CHECK(r.status.ok());
     CHECK(r.items.size() > 50);
     for (const auto& item : r.items) {
-      if (item.type == Type::kStatement) CHECK(item.text.find("\n\n--\n-- Name:") == std::string::npos);
+      if (item.type == Type::kStatement)
+        CHECK(item.text.find("\n\n--\n-- Name:") == std::string::npos);
     }
   }
 }
