@@ -29,18 +29,71 @@ void DumpInput::KeepTail(std::string_view bytes) {
   }
 }
 
+DumpInput::~DumpInput() {
+  if (reader_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    file_.Cancel();  // a read pending on a pipe returns
+    cv_.notify_all();
+    reader_.join();
+  }
+}
+
+std::string_view DumpInput::ReadDirect() {
+  const size_t n = inflate_.Read(buf_.data(), buf_.size());
+  return std::string_view(buf_.data(), n);
+}
+
+void DumpInput::StartReadAhead(size_t depth) {
+  kind();  // the head is read here, before the thread owns the stream
+  depth_ = depth;
+  reader_ = std::thread([this] { ReaderLoop(); });
+}
+
+void DumpInput::ReaderLoop() {
+  try {
+    for (;;) {
+      const std::string_view chunk = ReadDirect();
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (chunk.empty() || stopping_) break;
+      cv_.wait(lock, [this] { return queue_.size() < depth_ || stopping_; });
+      if (stopping_) break;
+      queue_.emplace_back(chunk);
+      cv_.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reader_error_ = std::current_exception();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  reader_done_ = true;
+  cv_.notify_all();
+}
+
 std::string_view DumpInput::NextChunk() {
   kind();
   std::string_view out;
   if (!head_given_) {
     head_given_ = true;
-    if (!head_.empty()) {
-      out = head_;
-    }
+    out = head_;
   }
   if (out.empty()) {
-    const size_t n = inflate_.Read(buf_.data(), buf_.size());
-    out = std::string_view(buf_.data(), n);
+    if (reader_.joinable()) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [this] { return !queue_.empty() || reader_done_; });
+      if (!queue_.empty()) {
+        current_ = std::move(queue_.front());
+        queue_.pop_front();
+        cv_.notify_all();
+        out = current_;
+      } else if (reader_error_) {
+        std::rethrow_exception(reader_error_);
+      }
+    } else {
+      out = ReadDirect();
+    }
   }
   produced_ += out.size();
   KeepTail(out);

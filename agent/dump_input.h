@@ -3,9 +3,14 @@
 // Constant memory: one chunk buffer, a 4 KiB head and a 4 KiB tail.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "agent/inflate.h"
@@ -23,6 +28,13 @@ class DumpInput {
   static constexpr size_t kTailBytes = 4096;
 
   DumpInput(const std::string& path, StreamCounters* counters);
+  ~DumpInput();
+  DumpInput(const DumpInput&) = delete;
+  DumpInput& operator=(const DumpInput&) = delete;
+
+  // From now on a reader thread reads and decompresses up to `depth` chunks ahead, so that
+  // decompression overlaps with the server's work. Errors reach NextChunk in stream order.
+  void StartReadAhead(size_t depth = 4);
 
   // Reads ahead up to kHeadBytes (kept for the first NextChunk) and recognises the dump.
   DumpKind kind();
@@ -38,6 +50,8 @@ class DumpInput {
 
  private:
   void KeepTail(std::string_view bytes);
+  std::string_view ReadDirect();
+  void ReaderLoop();
 
   FileSource file_;
   InflateSource inflate_;
@@ -48,6 +62,16 @@ class DumpInput {
   DumpKind kind_ = DumpKind::kUnknown;
   std::string tail_;
   uint64_t produced_ = 0;
+  // Read-ahead (empty unless started): chunks, then an end or an error.
+  std::thread reader_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  size_t depth_ = 0;
+  bool reader_done_ = false;
+  bool stopping_ = false;
+  std::exception_ptr reader_error_;
+  std::string current_;
 };
 
 }  // namespace ra

@@ -130,6 +130,7 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
                   (opt.database.empty() ? "" : " database '" + opt.database + "'"),
               {{"server_version", server_version}});
 
+    input.StartReadAhead();
     ProgressReporter progress(counters, ParseProgressMode(opt.common.progress), "statements");
     SqlStatement st;
     auto apply_ready = [&]() {

@@ -140,6 +140,7 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
       }
     }
 
+    input.StartReadAhead();
     ProgressReporter progress(counters, ParseProgressMode(opt.common.progress), "statements");
     PgDumpItem item;
     bool copy_open = false;    // the server is in COPY IN for the current block

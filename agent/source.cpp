@@ -1,6 +1,7 @@
 #include "agent/source.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,14 @@ FileSource::~FileSource() {
 
 size_t FileSource::Read(char* buf, size_t cap) {
   for (;;) {
+    if (!regular_) {
+      struct pollfd pfd {
+        fd_, POLLIN, 0
+      };
+      const int ready = ::poll(&pfd, 1, 200);
+      if (cancelled_) return 0;
+      if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
+    }
     const ssize_t n = ::read(fd_, buf, cap);
     if (n >= 0) {
       if (counters_ != nullptr) counters_->input_bytes += static_cast<uint64_t>(n);

@@ -32,7 +32,10 @@ class FileSource : public ByteSource {
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;
 
+  // On a pipe, waits for data in short polls so that Cancel() (from another thread) ends a
+  // pending read: Read then returns 0.
   size_t Read(char* buf, size_t cap) override;
+  void Cancel() { cancelled_ = true; }
   // Name for messages: the path, or "stdin".
   const std::string& name() const { return name_; }
   bool is_regular_file() const { return regular_; }
@@ -45,6 +48,7 @@ class FileSource : public ByteSource {
   uint64_t size_ = 0;
   std::string name_;
   StreamCounters* counters_;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace ra
