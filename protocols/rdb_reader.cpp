@@ -1,0 +1,728 @@
+#include "protocols/rdb_reader.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "protocols/crc64.h"
+#include "protocols/rdb_encodings.h"
+
+namespace ra {
+namespace {
+
+constexpr uint8_t kOpSlotInfo = 244, kOpFunction2 = 245, kOpFunctionPreGa = 246, kOpModuleAux = 247,
+                  kOpIdle = 248, kOpFreq = 249, kOpAux = 250, kOpResizeDb = 251, kOpExpireMs = 252,
+                  kOpExpireSec = 253, kOpSelectDb = 254, kOpEof = 255;
+constexpr uint64_t kMaxStringBytes = uint64_t{1} << 32;  // far above proto-max-bulk-len
+constexpr int kMaxVersion = 12;
+
+struct ParseError {
+  RdbErrc code = RdbErrc::kNone;
+  std::string message;
+};
+
+bool Corrupt(ParseError* e, std::string message) {
+  if (e->code == RdbErrc::kNone) {
+    e->code = RdbErrc::kCorrupted;
+    e->message = std::move(message);
+  }
+  return false;
+}
+
+// A cursor over a payload already in memory.
+class MemoryCursor {
+ public:
+  explicit MemoryCursor(std::string_view s) : s_(s) {}
+  bool Raw(size_t n, std::string* out) {
+    if (s_.size() - pos_ < n) {
+      pos_ = s_.size();
+      return false;
+    }
+    if (out != nullptr) out->assign(s_.substr(pos_, n));
+    pos_ += n;
+    return true;
+  }
+  bool Byte(uint8_t* b) {
+    if (pos_ >= s_.size()) return false;
+    *b = static_cast<uint8_t>(s_[pos_++]);
+    return true;
+  }
+  bool at_end() const { return pos_ == s_.size(); }
+
+ private:
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+uint64_t LoadLe(const std::string& s) {
+  uint64_t v = 0;
+  for (size_t i = s.size(); i > 0; --i) v = (v << 8) | static_cast<unsigned char>(s[i - 1]);
+  return v;
+}
+
+template <class C>
+bool Truncated(C&, ParseError* e, const char* what) {
+  if (e->code == RdbErrc::kNone) {
+    e->code = RdbErrc::kTruncated;
+    e->message = std::string("unexpected end of input in ") + what;
+  }
+  return false;
+}
+
+// Length encoding: 00 6 bits, 01 14 bits, 10000000 32-bit BE, 10000001 64-bit BE, 11 special.
+template <class C>
+bool ReadLen(C& c, uint64_t* len, bool* encoded, ParseError* e) {
+  uint8_t b;
+  if (!c.Byte(&b)) return Truncated(c, e, "a length");
+  *encoded = false;
+  switch (b >> 6) {
+    case 0:
+      *len = b & 0x3f;
+      return true;
+    case 1: {
+      uint8_t b2;
+      if (!c.Byte(&b2)) return Truncated(c, e, "a length");
+      *len = (static_cast<uint64_t>(b & 0x3f) << 8) | b2;
+      return true;
+    }
+    case 2: {
+      const int n = b == 0x80 ? 4 : b == 0x81 ? 8 : 0;
+      if (n == 0) return Corrupt(e, "unknown length encoding " + std::to_string(b));
+      std::string raw;
+      if (!c.Raw(n, &raw)) return Truncated(c, e, "a length");
+      uint64_t v = 0;
+      for (unsigned char ch : raw) v = (v << 8) | ch;
+      *len = v;
+      return true;
+    }
+    default:
+      *encoded = true;
+      *len = b & 0x3f;
+      return true;
+  }
+}
+
+template <class C>
+bool ReadCount(C& c, uint64_t* n, ParseError* e) {
+  bool encoded;
+  if (!ReadLen(c, n, &encoded, e)) return false;
+  if (encoded) return Corrupt(e, "an encoded value where a length was expected");
+  return true;
+}
+
+// A string: raw, an integer (8, 16, 32 bits) or LZF-compressed.
+template <class C>
+bool ReadString(C& c, std::string* out, ParseError* e) {
+  uint64_t len;
+  bool encoded;
+  if (!ReadLen(c, &len, &encoded, e)) return false;
+  if (!encoded) {
+    if (len > kMaxStringBytes)
+      return Corrupt(e, "string length " + std::to_string(len) + " is absurd");
+    std::string tmp;
+    if (!c.Raw(static_cast<size_t>(len), out != nullptr ? out : &tmp)) {
+      return Truncated(c, e, "a string");
+    }
+    return true;
+  }
+  if (len <= 2) {
+    const int n = 1 << len;
+    std::string raw;
+    if (!c.Raw(n, &raw)) return Truncated(c, e, "an integer string");
+    const uint64_t v = LoadLe(raw);
+    const int bits = n * 8;
+    const int64_t sv = static_cast<int64_t>(v << (64 - bits)) >> (64 - bits);
+    if (out != nullptr) *out = std::to_string(sv);
+    return true;
+  }
+  if (len == 3) {
+    uint64_t clen, ulen;
+    if (!ReadCount(c, &clen, e) || !ReadCount(c, &ulen, e)) return false;
+    if (clen > kMaxStringBytes || ulen > kMaxStringBytes)
+      return Corrupt(e, "lzf lengths are absurd");
+    std::string compressed;
+    if (!c.Raw(static_cast<size_t>(clen), &compressed)) return Truncated(c, e, "an lzf string");
+    std::string plain;
+    if (!LzfDecompress(compressed, static_cast<size_t>(ulen), &plain)) {
+      return Corrupt(e, "lzf data does not decompress to " + std::to_string(ulen) + " bytes");
+    }
+    if (out != nullptr) *out = std::move(plain);
+    return true;
+  }
+  return Corrupt(e, "unknown string encoding " + std::to_string(len));
+}
+
+template <class C>
+bool ReadMillis(C& c, int64_t* ms, ParseError* e) {
+  std::string raw;
+  if (!c.Raw(8, &raw)) return Truncated(c, e, "a millisecond time");
+  *ms = static_cast<int64_t>(LoadLe(raw));
+  return true;
+}
+
+// The shortest decimal that reads back as the same double, as Redis replies scores.
+std::string FormatDouble(double d) {
+  char buf[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;
+}
+
+// Decodes a blob with `decode` and appends its elements (to a scratch list when out is null).
+bool Blob(const std::string& blob, bool (*decode)(std::string_view, std::vector<std::string>*),
+          const char* what, std::vector<std::string>* out, ParseError* e) {
+  std::vector<std::string> scratch;
+  if (!decode(blob, out != nullptr ? out : &scratch)) {
+    return Corrupt(
+        e, std::string("malformed ") + what + " of " + std::to_string(blob.size()) + " bytes");
+  }
+  return true;
+}
+
+// Parses one value of `type` to its end. `v` receives the content (may be null: validate only).
+template <class C>
+bool ParseValue(C& c, uint8_t type, RdbValue* v, ParseError* e) {
+  RdbValue scratch;
+  RdbValue& out = v != nullptr ? *v : scratch;
+  std::vector<std::string>* items = v != nullptr ? &v->items : nullptr;
+  out.family = RdbTypeFamily(type);
+  std::string s;
+  uint64_t n;
+  switch (type) {
+    case kRdbString:
+      if (!ReadString(c, &s, e)) return false;
+      if (items != nullptr) items->push_back(std::move(s));
+      return true;
+    case kRdbList:
+    case kRdbSet:
+    case kRdbHash:
+    case kRdbZset:
+    case kRdbZset2: {
+      if (!ReadCount(c, &n, e)) return false;
+      for (uint64_t i = 0; i < n; ++i) {
+        if (!ReadString(c, &s, e)) return false;
+        if (items != nullptr) items->push_back(s);
+        if (type == kRdbHash) {
+          if (!ReadString(c, &s, e)) return false;
+          if (items != nullptr) items->push_back(s);
+        } else if (type == kRdbZset) {
+          uint8_t len;
+          if (!c.Byte(&len)) return Truncated(c, e, "a zset score");
+          if (len >= 253) {
+            s = len == 253 ? "nan" : len == 254 ? "inf" : "-inf";
+          } else if (!c.Raw(len, &s)) {
+            return Truncated(c, e, "a zset score");
+          }
+          if (items != nullptr) items->push_back(s);
+        } else if (type == kRdbZset2) {
+          if (!c.Raw(8, &s)) return Truncated(c, e, "a zset score");
+          double d;
+          const uint64_t bits = LoadLe(s);
+          std::memcpy(&d, &bits, 8);
+          if (items != nullptr) items->push_back(FormatDouble(d));
+        }
+      }
+      return true;
+    }
+    case kRdbHashZipmap:
+    case kRdbListZiplist:
+    case kRdbSetIntset:
+    case kRdbZsetZiplist:
+    case kRdbHashZiplist:
+    case kRdbHashListpack:
+    case kRdbZsetListpack:
+    case kRdbSetListpack: {
+      if (!ReadString(c, &s, e)) return false;
+      switch (type) {
+        case kRdbHashZipmap:
+          return Blob(s, DecodeZipmap, "zipmap", items, e);
+        case kRdbSetIntset:
+          return Blob(s, DecodeIntset, "intset", items, e);
+        case kRdbListZiplist:
+        case kRdbZsetZiplist:
+        case kRdbHashZiplist:
+          return Blob(s, DecodeZiplist, "ziplist", items, e);
+        default:
+          return Blob(s, DecodeListpack, "listpack", items, e);
+      }
+    }
+    case kRdbListQuicklist:
+    case kRdbListQuicklist2: {
+      if (!ReadCount(c, &n, e)) return false;
+      for (uint64_t i = 0; i < n; ++i) {
+        uint64_t container = 2;
+        if (type == kRdbListQuicklist2 && !ReadCount(c, &container, e)) return false;
+        if (!ReadString(c, &s, e)) return false;
+        if (container == 1) {  // a plain node: one large element
+          if (items != nullptr) items->push_back(s);
+        } else if (container == 2) {
+          if (!Blob(s, type == kRdbListQuicklist ? DecodeZiplist : DecodeListpack,
+                    type == kRdbListQuicklist ? "quicklist ziplist" : "quicklist listpack", items,
+                    e)) {
+            return false;
+          }
+        } else {
+          return Corrupt(e, "unknown quicklist container " + std::to_string(container));
+        }
+      }
+      return true;
+    }
+    case kRdbStreamListpacks:
+    case kRdbStreamListpacks2:
+    case kRdbStreamListpacks3: {
+      if (!ReadCount(c, &n, e)) return false;
+      out.stream_nodes = n;
+      for (uint64_t i = 0; i < n; ++i) {
+        if (!ReadString(c, &s, e)) return false;
+        if (s.size() != 16)
+          return Corrupt(e,
+                         "stream node key of " + std::to_string(s.size()) + " bytes, expected 16");
+        if (!ReadString(c, &s, e)) return false;
+        std::vector<std::string> lp;
+        if (!Blob(s, DecodeListpack, "stream listpack", &lp, e)) return false;
+        if (lp.empty()) return Corrupt(e, "empty stream listpack");
+      }
+      uint64_t ms, seq, x;
+      if (!ReadCount(c, &out.stream_length, e) || !ReadCount(c, &ms, e) || !ReadCount(c, &seq, e)) {
+        return false;
+      }
+      out.stream_last_id = std::to_string(ms) + "-" + std::to_string(seq);
+      if (type >= kRdbStreamListpacks2) {
+        for (int k = 0; k < 5; ++k) {  // first id, max deleted id, entries added
+          if (!ReadCount(c, &x, e)) return false;
+        }
+      }
+      uint64_t groups;
+      if (!ReadCount(c, &groups, e)) return false;
+      for (uint64_t g = 0; g < groups; ++g) {
+        std::string name;
+        if (!ReadString(c, &name, e) || !ReadCount(c, &ms, e) || !ReadCount(c, &seq, e))
+          return false;
+        out.stream_groups.push_back(name);
+        if (type >= kRdbStreamListpacks2 && !ReadCount(c, &x, e)) return false;  // entries read
+        uint64_t pel;
+        if (!ReadCount(c, &pel, e)) return false;
+        for (uint64_t p = 0; p < pel; ++p) {
+          int64_t t;
+          if (!c.Raw(16, nullptr)) return Truncated(c, e, "a stream pending entry");
+          if (!ReadMillis(c, &t, e) || !ReadCount(c, &x, e)) return false;
+        }
+        uint64_t consumers;
+        if (!ReadCount(c, &consumers, e)) return false;
+        for (uint64_t k = 0; k < consumers; ++k) {
+          int64_t t;
+          if (!ReadString(c, nullptr, e) || !ReadMillis(c, &t, e)) return false;
+          if (type >= kRdbStreamListpacks3 && !ReadMillis(c, &t, e)) return false;
+          uint64_t cpel;
+          if (!ReadCount(c, &cpel, e)) return false;
+          for (uint64_t p = 0; p < cpel; ++p) {
+            if (!c.Raw(16, nullptr)) return Truncated(c, e, "a consumer pending entry");
+          }
+        }
+      }
+      return true;
+    }
+    case kRdbModule2: {
+      uint64_t id;
+      if (!ReadCount(c, &id, e)) return false;
+      // The module's name: 9 characters of 6 bits each in the top 54 bits of its id.
+      static const char* kCharset =
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      std::string name;
+      for (int k = 0; k < 9; ++k) name += kCharset[(id >> (64 - 6 * (k + 1))) & 63];
+      out.module_name = name;
+      for (;;) {
+        uint64_t op;
+        if (!ReadCount(c, &op, e)) return false;
+        if (op == 0) return true;  // RDB_MODULE_OPCODE_EOF
+        switch (op) {
+          case 1:
+          case 2: {
+            uint64_t integer;
+            if (!ReadCount(c, &integer, e)) return false;
+            break;
+          }
+          case 3:
+            if (!c.Raw(4, nullptr)) return Truncated(c, e, "a module float");
+            break;
+          case 4:
+            if (!c.Raw(8, nullptr)) return Truncated(c, e, "a module double");
+            break;
+          case 5:
+            if (!ReadString(c, nullptr, e)) return false;
+            break;
+          default:
+            return Corrupt(e, "unknown module opcode " + std::to_string(op));
+        }
+      }
+    }
+    case kRdbModulePreGa:
+      e->code = RdbErrc::kUnsupported;
+      e->message = "module value of a Redis 4.0 release candidate (type 6) cannot be parsed";
+      return false;
+    default:
+      if (type >= 22 && type <= 25) {
+        e->code = RdbErrc::kUnsupported;
+        e->message = "hash with field expiration (type " + std::to_string(type) +
+                     ", Redis 7.4) is not supported";
+        return false;
+      }
+      return Corrupt(e, "unknown value type " + std::to_string(type));
+  }
+}
+
+}  // namespace
+
+// The pulling cursor: reads from the input into a buffer, keeps the bytes of the current item
+// (so its value can be handed out whole), and folds consumed bytes into the CRC64.
+class RdbReader::Cursor {
+ public:
+  explicit Cursor(RdbInput* in) : in_(in) {}
+
+  bool Raw(size_t n, std::string* out) {
+    if (!Need(n)) return false;
+    if (out != nullptr) out->assign(buf_, pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool Byte(uint8_t* b) {
+    if (!Need(1)) return false;
+    *b = static_cast<uint8_t>(buf_[pos_++]);
+    return true;
+  }
+  // Starts a new item: earlier bytes are checksummed and dropped.
+  void BeginItem() {
+    crc_ = Crc64(crc_, buf_.data(), pos_);
+    base_ += pos_;
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  uint64_t offset() const { return base_ + pos_; }
+  size_t pos() const { return pos_; }
+  std::string Slice(size_t from) const { return buf_.substr(from, pos_ - from); }
+  uint64_t crc() const { return crc_; }
+
+ private:
+  bool Need(size_t n) {
+    while (buf_.size() - pos_ < n) {
+      const size_t want = std::max<size_t>(n - (buf_.size() - pos_), 64 * 1024);
+      const size_t old = buf_.size();
+      buf_.resize(old + want);
+      const size_t got = in_->Read(buf_.data() + old, want);
+      buf_.resize(old + got);
+      if (got == 0) return false;
+    }
+    return true;
+  }
+
+  RdbInput* in_;
+  std::string buf_;
+  size_t pos_ = 0;
+  uint64_t base_ = 0;
+  uint64_t crc_ = 0;
+};
+
+RdbReader::RdbReader(RdbInput* input) : cursor_(std::make_unique<Cursor>(input)) {}
+RdbReader::~RdbReader() = default;
+
+uint64_t RdbReader::bytes_read() const { return cursor_->offset(); }
+
+bool RdbReader::Fail(RdbErrc code, std::string message) {
+  if (error_.code == RdbErrc::kNone) {
+    error_.code = code;
+    error_.message = std::move(message);
+  }
+  done_ = true;
+  return false;
+}
+
+bool RdbReader::Next(RdbItem* item) {
+  if (done_) return false;
+  Cursor& c = *cursor_;
+  ParseError pe;
+  auto failed = [&] {
+    error_.offset = item->offset;
+    return Fail(pe.code == RdbErrc::kNone ? RdbErrc::kCorrupted : pe.code, pe.message);
+  };
+  if (!header_done_) {
+    std::string magic;
+    if (!c.Raw(9, &magic))
+      return Fail(RdbErrc::kTruncated, "file shorter than the 9-byte rdb header");
+    if (magic.compare(0, 5, "REDIS") != 0) {
+      return Fail(RdbErrc::kWrongSignature, "not an rdb file: it does not start with 'REDIS'");
+    }
+    int v = 0;
+    for (int i = 5; i < 9; ++i) {
+      if (magic[i] < '0' || magic[i] > '9') {
+        return Fail(RdbErrc::kBadVersion, "rdb version '" + magic.substr(5) + "' is not a number");
+      }
+      v = v * 10 + (magic[i] - '0');
+    }
+    if (v < 1 || v > kMaxVersion) {
+      return Fail(RdbErrc::kBadVersion, "rdb version " + std::to_string(v) +
+                                            " is not supported (1 to " +
+                                            std::to_string(kMaxVersion) + ")");
+    }
+    version_ = v;
+    header_done_ = true;
+  }
+  *item = RdbItem();
+  for (;;) {
+    c.BeginItem();
+    item->offset = c.offset();
+    uint8_t op;
+    if (!c.Byte(&op))
+      return Fail(RdbErrc::kTruncated,
+                  "unexpected end of input: no end-of-file marker (the file is cut short)");
+    switch (op) {
+      case kOpExpireSec: {
+        std::string raw;
+        if (!c.Raw(4, &raw)) return Truncated(c, &pe, "an expire time") || failed();
+        item->expire_ms = static_cast<int64_t>(LoadLe(raw)) * 1000;
+        break;  // the key follows
+      }
+      case kOpExpireMs:
+        if (!ReadMillis(c, &item->expire_ms, &pe)) return failed();
+        break;
+      case kOpIdle: {
+        uint64_t idle;
+        if (!ReadCount(c, &idle, &pe)) return failed();
+        item->idle_seconds = static_cast<int64_t>(idle);
+        break;
+      }
+      case kOpFreq: {
+        uint8_t f;
+        if (!c.Byte(&f)) return Truncated(c, &pe, "an lfu frequency") || failed();
+        item->freq = f;
+        break;
+      }
+      case kOpSelectDb:
+        if (!ReadCount(c, &db_, &pe)) return failed();
+        item->kind = RdbItem::Kind::kSelectDb;
+        item->db = db_;
+        return true;
+      case kOpResizeDb:
+        if (!ReadCount(c, &item->db_size, &pe) || !ReadCount(c, &item->expires_size, &pe))
+          return failed();
+        item->kind = RdbItem::Kind::kResizeDb;
+        item->db = db_;
+        return true;
+      case kOpAux:
+        if (!ReadString(c, &item->name, &pe) || !ReadString(c, &item->value, &pe)) return failed();
+        item->kind = RdbItem::Kind::kAux;
+        return true;
+      case kOpModuleAux: {
+        uint64_t id, when_op, when;
+        if (!ReadCount(c, &id, &pe) || !ReadCount(c, &when_op, &pe) || !ReadCount(c, &when, &pe)) {
+          return failed();
+        }
+        // The rest is module data in the annotated form of a module value.
+        for (;;) {
+          uint64_t mop;
+          if (!ReadCount(c, &mop, &pe)) return failed();
+          if (mop == 0) break;
+          if (mop == 1 || mop == 2) {
+            uint64_t x;
+            if (!ReadCount(c, &x, &pe)) return failed();
+          } else if (mop == 3 || mop == 4) {
+            if (!c.Raw(mop == 3 ? 4 : 8, nullptr))
+              return Truncated(c, &pe, "module aux data") || failed();
+          } else if (mop == 5) {
+            if (!ReadString(c, nullptr, &pe)) return failed();
+          } else {
+            Corrupt(&pe, "unknown module opcode " + std::to_string(mop));
+            return failed();
+          }
+        }
+        item->kind = RdbItem::Kind::kModuleAux;
+        return true;
+      }
+      case kOpFunction2:
+        if (!ReadString(c, &item->value, &pe)) return failed();
+        item->kind = RdbItem::Kind::kFunction;
+        return true;
+      case kOpFunctionPreGa: {
+        // Redis 7.0 rc1/rc2: name, engine, optional description, code.
+        uint64_t has_desc;
+        if (!ReadString(c, &item->name, &pe) || !ReadString(c, nullptr, &pe) ||
+            !ReadCount(c, &has_desc, &pe)) {
+          return failed();
+        }
+        if (has_desc != 0 && !ReadString(c, nullptr, &pe)) return failed();
+        if (!ReadString(c, &item->value, &pe)) return failed();
+        item->kind = RdbItem::Kind::kFunction;
+        return true;
+      }
+      case kOpSlotInfo: {
+        uint64_t a, b, d;
+        if (!ReadCount(c, &a, &pe) || !ReadCount(c, &b, &pe) || !ReadCount(c, &d, &pe))
+          return failed();
+        item->kind = RdbItem::Kind::kSlotInfo;
+        return true;
+      }
+      case kOpEof: {
+        item->kind = RdbItem::Kind::kEnd;
+        done_ = true;
+        if (version_ < 5) {
+          checksum_ = Checksum::kAbsent;
+          return true;
+        }
+        c.BeginItem();  // the checksum covers everything up to and including the EOF byte
+        const uint64_t computed = c.crc();
+        std::string raw;
+        if (!c.Raw(8, &raw)) {
+          done_ = false;
+          return Fail(RdbErrc::kTruncated, "unexpected end of input in the crc64 trailer");
+        }
+        const uint64_t stored = LoadLe(raw);
+        if (stored == 0) {
+          checksum_ = Checksum::kDisabled;
+        } else if (stored != computed) {
+          char buf[128];
+          std::snprintf(buf, sizeof buf, "crc64 mismatch: file says %016llx, content gives %016llx",
+                        static_cast<unsigned long long>(stored),
+                        static_cast<unsigned long long>(computed));
+          error_.offset = c.offset() - 8;
+          done_ = false;
+          return Fail(RdbErrc::kBadChecksum, buf);
+        } else {
+          checksum_ = Checksum::kOk;
+        }
+        return true;
+      }
+      default: {
+        if (!(op <= 7 || (op >= 9 && op <= 25))) {
+          Corrupt(&pe, "unknown opcode or value type " + std::to_string(op));
+          return failed();
+        }
+        item->kind = RdbItem::Kind::kKey;
+        item->db = db_;
+        item->type = op;
+        if (!ReadString(c, &item->key, &pe)) return failed();
+        const size_t value_start = c.pos();
+        if (!ParseValue(c, op, nullptr, &pe)) {
+          if (pe.code == RdbErrc::kCorrupted || pe.code == RdbErrc::kUnsupported) {
+            pe.message = "key '" + item->key + "': " + pe.message;
+          }
+          return failed();
+        }
+        item->payload = c.Slice(value_start);
+        return true;
+      }
+    }
+  }
+}
+
+const char* RdbErrcName(RdbErrc code) {
+  switch (code) {
+    case RdbErrc::kNone:
+      return "ok";
+    case RdbErrc::kWrongSignature:
+      return "wrong_signature";
+    case RdbErrc::kBadVersion:
+      return "bad_version";
+    case RdbErrc::kCorrupted:
+      return "rdb_file_corrupted";
+    case RdbErrc::kTruncated:
+      return "truncated";
+    case RdbErrc::kBadChecksum:
+      return "bad_checksum";
+    case RdbErrc::kUnsupported:
+      return "unsupported";
+  }
+  return "unknown";
+}
+
+const char* RdbTypeFamily(uint8_t type) {
+  switch (type) {
+    case kRdbString:
+      return "string";
+    case kRdbList:
+    case kRdbListZiplist:
+    case kRdbListQuicklist:
+    case kRdbListQuicklist2:
+      return "list";
+    case kRdbSet:
+    case kRdbSetIntset:
+    case kRdbSetListpack:
+      return "set";
+    case kRdbZset:
+    case kRdbZset2:
+    case kRdbZsetZiplist:
+    case kRdbZsetListpack:
+      return "zset";
+    case kRdbHash:
+    case kRdbHashZipmap:
+    case kRdbHashZiplist:
+    case kRdbHashListpack:
+      return "hash";
+    case kRdbStreamListpacks:
+    case kRdbStreamListpacks2:
+    case kRdbStreamListpacks3:
+      return "stream";
+    case kRdbModulePreGa:
+    case kRdbModule2:
+      return "module";
+    default:
+      return type >= 22 && type <= 25 ? "hash" : "unknown";
+  }
+}
+
+const char* RdbTypeEncoding(uint8_t type) {
+  switch (type) {
+    case kRdbString:
+      return "string";
+    case kRdbList:
+      return "linkedlist";
+    case kRdbSet:
+    case kRdbHash:
+    case kRdbZset:
+      return "hashtable";
+    case kRdbZset2:
+      return "skiplist";
+    case kRdbHashZipmap:
+      return "zipmap";
+    case kRdbListZiplist:
+    case kRdbZsetZiplist:
+    case kRdbHashZiplist:
+      return "ziplist";
+    case kRdbSetIntset:
+      return "intset";
+    case kRdbListQuicklist:
+      return "quicklist";
+    case kRdbListQuicklist2:
+      return "quicklist2";
+    case kRdbHashListpack:
+    case kRdbZsetListpack:
+    case kRdbSetListpack:
+      return "listpack";
+    case kRdbStreamListpacks:
+      return "stream-listpacks";
+    case kRdbStreamListpacks2:
+      return "stream-listpacks-2";
+    case kRdbStreamListpacks3:
+      return "stream-listpacks-3";
+    case kRdbModule2:
+      return "module-2";
+    default:
+      return "unknown";
+  }
+}
+
+bool DecodeRdbValue(uint8_t type, std::string_view payload, RdbValue* out, std::string* error) {
+  MemoryCursor c(payload);
+  ParseError e;
+  if (!ParseValue(c, type, out, &e)) {
+    if (error != nullptr) *error = e.message;
+    return false;
+  }
+  if (!c.at_end()) {
+    if (error != nullptr) *error = "bytes left after the value";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ra
