@@ -149,6 +149,8 @@ std::unique_ptr<Cli> BuildCli() {
       "its tables with row counts. Exit 0 only when complete and intact.");
   cmd->add_option("SOURCE", in.source, "backup file, or - for stdin")->required();
   cmd->add_flag("--json", in.json, "print the result as JSON");
+  cmd->add_flag("--keys", in.keys,
+                "RDB: list every key with its db, type, encoding, expiry and element count");
   AddCommonOptions(cmd, &in.common);
   cli->inspect = cmd;
 

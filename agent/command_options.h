@@ -47,6 +47,7 @@ struct InspectOptions {
   CommonOptions common;
   std::string source;
   bool json = false;
+  bool keys = false;  // RDB: list every key
 };
 
 ProgressMode ParseProgressMode(const std::string& mode);

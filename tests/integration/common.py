@@ -183,3 +183,25 @@ class Postgres:
             "SELECT schemaname || '.' || tablename FROM pg_tables "
             "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1", db)]
         return {t: int(self.psql(f"SELECT count(*) FROM {t}", db)[0][0]) for t in tables}
+
+
+class Redis:
+    """A redis-server of the harness, driven through the real redis-cli."""
+
+    def __init__(self, info):
+        self.info = info
+
+    def cli(self, *args, db=0, input_bytes=None):
+        p = subprocess.run(["redis-cli", "-s", self.info["socket"], "-n", str(db), *args],
+                           input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            raise AssertionError(f"redis-cli {args}: {p.stderr.decode(errors='replace')}")
+        return p.stdout.decode(errors="surrogateescape").rstrip("\n")
+
+    def pipe(self, commands, db=0):
+        """Runs many commands through one redis-cli (one per line, arguments without spaces)."""
+        self.cli(db=db, input_bytes="\n".join(commands).encode() + b"\n")
+
+    def save(self):
+        self.cli("SAVE")
+        return os.path.join(self.info["dir"], "dump.rdb")
