@@ -13,7 +13,7 @@ from harness import servers
 from integration.common import UNIT_TESTS, Redis, TempDirTestCase, run_agent, stderr_text
 
 # (key, db, commands that make it, expected type, expected encoding)
-BIG = 300  # past every *-max-listpack-entries default (128)
+BIG = 600  # past every *-max-*-entries default (hash 512, zset 128, set 512)
 
 
 def fill(r):
