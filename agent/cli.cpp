@@ -1,15 +1,19 @@
 #include "agent/cli.h"
 
+#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <mysql.h>
 #include <spdlog/version.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "agent/error.h"
 #include "agent/inspect.h"
 #include "agent/log.h"
+#include "agent/mysql_client.h"
 #include "agent/restore_mysql.h"
 #include "agent/restore_postgres.h"
 #include "agent/signals.h"
@@ -47,18 +51,51 @@ void AddPasswordOptions(CLI::App* cmd, PasswordOptions* o, const std::string& de
   cmd->add_option("--password-env", o->env_name,
                   "read the password from this environment variable (default " + default_env + ")")
       ->type_name("NAME");
+  // Checked when the command runs, not when parsing: manifests are checked where the file is not.
   cmd->add_option("--password-file", o->file, "read the password from the first line of FILE")
-      ->type_name("FILE")
-      ->check(CLI::ExistingFile);
+      ->type_name("FILE");
+}
+
+void AddSidecarOptions(CLI::App* cmd, std::string* marker, bool* stay) {
+  cmd->add_option("--once-marker", *marker,
+                  "restore at most once per backup: skip (exit 0) when PATH records this backup's "
+                  "checksum; written only after a successful restore")
+      ->type_name("PATH");
+  cmd->add_flag("--stay", *stay,
+                "after a successful (or skipped) restore keep running until SIGTERM, as a "
+                "sidecar container must");
+}
+
+// A sidecar that exited would be restarted by Kubernetes: wait to be stopped.
+int StayIfAsked(int rc, bool stay) {
+  if (rc != 0 || !stay) return rc;
+  log::Info("done; staying up until stopped (--stay)");
+  while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  return 0;
 }
 
 std::string VersionText() {
-  std::string out = std::string("restore-agent ") + RA_VERSION + "\n";
-  out += std::string("  mariadb connector/c ") + mysql_get_client_info() + "\n";
-  out += "  libpq " + std::to_string(PQlibVersion()) + "\n";
+  std::string out = std::string("restore-agent ") + RA_VERSION +
+#ifdef RA_STATIC
+                    " (static)" +
+#endif
+                    "\n";
+  const char* tls = nullptr;
+  mariadb_get_infov(nullptr, MARIADB_TLS_LIBRARY, &tls);
+  out += std::string("  mariadb connector/c ") + mysql_get_client_info() +
+         " (tls: " + (tls != nullptr && *tls != '\0' ? tls : "none") + ")\n";
+  const int pq = PQlibVersion();
+  const char* pq_ssl = PQsslAttribute(nullptr, "library");
+  out += "  libpq " + std::to_string(pq / 10000) + "." + std::to_string(pq % 10000) +
+         " (ssl: " + (pq_ssl != nullptr ? pq_ssl : "none") + ")\n";
+  out += "  hiredis " + std::to_string(HIREDIS_MAJOR) + "." + std::to_string(HIREDIS_MINOR) + "." +
+         std::to_string(HIREDIS_PATCH) + "\n";
   out += std::string("  zlib ") + zlibVersion() + "\n";
   out += "  spdlog " + std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) +
          "." + std::to_string(SPDLOG_VER_PATCH) + "\n";
+  out += "  mysql auth plugins:";
+  for (const std::string& name : MysqlAuthPlugins()) out += " " + name;
+  out += "\n";
   return out;
 }
 
@@ -79,6 +116,9 @@ std::unique_ptr<Cli> BuildCli() {
   CLI::App& app = *cli->app;
   app.require_subcommand(1);
   app.footer(kExitCodes);
+  app.add_flag("--check-args", cli->check_args,
+               "parse the command line, print 'ok' and exit without doing anything (checks the "
+               "command lines of manifests)");
 
   // restore-mysql
   auto& rm = cli->options.restore_mysql;
@@ -91,7 +131,9 @@ std::unique_ptr<Cli> BuildCli() {
   cmd->add_option("-H,--host", rm.host, "server host (TCP)");
   cmd->add_option("-P,--port", rm.port, "server port (default 3306)");
   cmd->add_option("-S,--socket", rm.socket, "server unix socket");
-  cmd->add_option("-u,--user", rm.user, "user to connect as")->required();
+  cmd->add_option("-u,--user", rm.user,
+                  "user to connect as (default: the name of this uid in NSS_WRAPPER_PASSWD or "
+                  "/etc/passwd)");
   cmd->add_option("-D,--database", rm.database, "default database (like `mysql ... DB < dump`)");
   cmd->add_flag("--create-database", rm.create_database,
                 "create --database first if it does not exist");
@@ -104,6 +146,7 @@ std::unique_ptr<Cli> BuildCli() {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--skip-preflight", rm.skip_preflight,
                 "do not read a backup file end to end before restoring it");
+  AddSidecarOptions(cmd, &rm.once_marker, &rm.stay);
   AddCommonOptions(cmd, &rm.common);
   cli->restore_mysql = cmd;
 
@@ -137,6 +180,7 @@ std::unique_ptr<Cli> BuildCli() {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--skip-preflight", rp.skip_preflight,
                 "do not read a backup file end to end before restoring it");
+  AddSidecarOptions(cmd, &rp.once_marker, &rp.stay);
   AddCommonOptions(cmd, &rp.common);
   cli->restore_postgres = cmd;
 
@@ -166,6 +210,10 @@ int RunCli(int argc, char** argv) {
     const int rc = cli->app->exit(e);
     return rc == 0 ? 0 : ExitCodeFor(ErrorKind::kUsage);
   }
+  if (cli->check_args) {
+    std::cout << "ok" << std::endl;
+    return 0;
+  }
   const CommonOptions* common = nullptr;
   if (cli->restore_mysql->parsed()) common = &cli->options.restore_mysql.common;
   if (cli->inspect->parsed()) common = &cli->options.inspect.common;
@@ -178,9 +226,13 @@ int RunCli(int argc, char** argv) {
       std::cout << VersionText();
       return 0;
     }
-    if (cli->restore_mysql->parsed()) return RunRestoreMysql(cli->options.restore_mysql);
+    if (cli->restore_mysql->parsed()) {
+      return StayIfAsked(RunRestoreMysql(cli->options.restore_mysql),
+                         cli->options.restore_mysql.stay);
+    }
     if (cli->restore_postgres->parsed()) {
-      return RunRestorePostgres(cli->options.restore_postgres);
+      return StayIfAsked(RunRestorePostgres(cli->options.restore_postgres),
+                         cli->options.restore_postgres.stay);
     }
     if (cli->inspect->parsed()) return RunInspect(cli->options.inspect);
   } catch (const Error& e) {

@@ -23,6 +23,7 @@ struct Cli {
   CLI::App* restore_postgres = nullptr;
   CLI::App* inspect = nullptr;
   CLI::App* version = nullptr;
+  bool check_args = false;
 };
 
 std::unique_ptr<Cli> BuildCli();

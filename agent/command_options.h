@@ -28,6 +28,8 @@ struct RestoreMysqlOptions {
   bool force = false;
   double wait_seconds = 0;
   bool skip_preflight = false;
+  std::string once_marker;
+  bool stay = false;  // sidecar: keep running after the restore until SIGTERM
 };
 
 struct RestorePostgresOptions {
@@ -41,6 +43,8 @@ struct RestorePostgresOptions {
   std::string on_error = "stop";  // stop | continue
   double wait_seconds = 0;
   bool skip_preflight = false;
+  std::string once_marker;
+  bool stay = false;  // sidecar: keep running after the restore until SIGTERM
 };
 
 struct InspectOptions {

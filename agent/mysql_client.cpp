@@ -10,6 +10,11 @@
 #include "agent/log.h"
 #include "agent/signals.h"
 
+// From <mysql/client_plugin.h>, which includes a header Debian's package does not ship.
+extern "C" struct st_mysql_client_plugin* mysql_client_find_plugin(MYSQL* mysql, const char* name,
+                                                                   int type);
+constexpr int kMysqlClientAuthenticationPlugin = 2;  // MYSQL_CLIENT_AUTHENTICATION_PLUGIN
+
 namespace ra {
 namespace {
 
@@ -35,6 +40,20 @@ bool RetryableConnectError(unsigned code) {
 }  // namespace
 
 void MysqlConnection::Closer::operator()(st_mysql* m) const { mysql_close(m); }
+
+std::vector<std::string> MysqlAuthPlugins() {
+  std::vector<std::string> found;
+  MYSQL* m = mysql_init(nullptr);
+  if (m == nullptr) return found;
+  for (const char* name : {"mysql_native_password", "caching_sha2_password", "sha256_password",
+                           "client_ed25519", "dialog", "mysql_clear_password"}) {
+    if (mysql_client_find_plugin(m, name, kMysqlClientAuthenticationPlugin) != nullptr) {
+      found.emplace_back(name);
+    }
+  }
+  mysql_close(m);
+  return found;
+}
 
 std::string DescribeEndpoint(const MysqlTarget& t) {
   if (!t.socket.empty()) return "socket '" + t.socket + "'";

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct st_mysql;
 
@@ -64,5 +65,8 @@ class MysqlConnection {
 };
 
 std::string DescribeEndpoint(const MysqlTarget& target);
+
+// The client authentication plugins available to this build (compiled in, or loadable).
+std::vector<std::string> MysqlAuthPlugins();
 
 }  // namespace ra

@@ -9,8 +9,10 @@
 #include "agent/dump_input.h"
 #include "agent/dump_scan.h"
 #include "agent/error.h"
+#include "agent/identity.h"
 #include "agent/log.h"
 #include "agent/mysql_client.h"
+#include "agent/once_marker.h"
 #include "agent/report.h"
 #include "agent/signals.h"
 #include "agent/table_tally.h"
@@ -42,9 +44,6 @@ std::string Where(const std::string& name, const SqlStatement& st) {
 int RunRestoreMysql(const RestoreMysqlOptions& opt) {
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
-  if (opt.user.empty()) {
-    throw Error(ErrorKind::kUsage, "no user given: pass --user (the agent does not guess it)");
-  }
   if (opt.create_database && opt.database.empty()) {
     throw Error(ErrorKind::kUsage, "--create-database needs --database");
   }
@@ -53,9 +52,14 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
   target.host = opt.host;
   target.port = opt.port;
   target.socket = opt.socket;
-  target.user = opt.user;
+  target.user = ResolveUserName(opt.user, nullptr, "--user");
   target.password = ResolvePassword(opt.password, "MYSQL_PWD");
 
+  if (!opt.once_marker.empty() && opt.source == "-") {
+    throw Error(ErrorKind::kUsage, "--once-marker needs a backup file, not stdin");
+  }
+  const std::string once_checksum =
+      opt.once_marker.empty() ? std::string() : BackupChecksum(opt.source);
   StreamCounters counters;
   DumpInput input(opt.source, &counters);
   RestoreSummary summary;
@@ -101,6 +105,16 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
     // Validate before touching: a seekable backup is read once end to end first (cheap next to
     // the restore); stdin cannot be, and is checked as it streams.
     RequireDumpKind(input.kind(), input.name(), "restore-mysql");
+    if (!once_checksum.empty()) {
+      std::string when;
+      if (MarkerSaysRestored(opt.once_marker, once_checksum, &when)) {
+        log::Info("backup '" + input.name() + "' (" + once_checksum + ") was restored already at " +
+                      when + " (marker '" + opt.once_marker + "'): nothing to do",
+                  {{"marker", opt.once_marker}});
+        finish_report("skipped", nullptr);
+        return 0;
+      }
+    }
     if (input.is_regular_file() && !opt.skip_preflight) {
       CheckBackupBeforeRestore(opt.source);
       log::Info(
@@ -245,6 +259,7 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
   }
 
   const double seconds = finish_report("ok", nullptr);
+  if (!once_checksum.empty()) WriteMarker(opt.once_marker, once_checksum, input.name());
   char rate[64];
   std::snprintf(
       rate, sizeof rate, "%.2f s, %.1f MB/s", seconds,

@@ -6,7 +6,9 @@
 #include "agent/dump_input.h"
 #include "agent/dump_scan.h"
 #include "agent/error.h"
+#include "agent/identity.h"
 #include "agent/log.h"
+#include "agent/once_marker.h"
 #include "agent/pg_client.h"
 #include "agent/report.h"
 #include "agent/signals.h"
@@ -71,10 +73,16 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
   PgTarget target;
   target.host = opt.host;
   target.port = opt.port;
-  target.user = opt.user;
+  // libpq would ask getpwuid(), which fails for an arbitrary OpenShift uid in a static binary.
+  target.user = ResolveUserName(opt.user, "PGUSER", "--username");
   target.dbname = opt.dbname;
   target.password = ResolvePassword(opt.password, nullptr);  // PGPASSWORD is libpq's own
 
+  if (!opt.once_marker.empty() && opt.source == "-") {
+    throw Error(ErrorKind::kUsage, "--once-marker needs a backup file, not stdin");
+  }
+  const std::string once_checksum =
+      opt.once_marker.empty() ? std::string() : BackupChecksum(opt.source);
   StreamCounters counters;
   DumpInput input(opt.source, &counters);
   PgDumpSplitter splitter;
@@ -111,6 +119,16 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
 
   try {
     RequireDumpKind(input.kind(), input.name(), "restore-postgres");
+    if (!once_checksum.empty()) {
+      std::string when;
+      if (MarkerSaysRestored(opt.once_marker, once_checksum, &when)) {
+        log::Info("backup '" + input.name() + "' (" + once_checksum + ") was restored already at " +
+                      when + " (marker '" + opt.once_marker + "'): nothing to do",
+                  {{"marker", opt.once_marker}});
+        finish_report("skipped", nullptr);
+        return 0;
+      }
+    }
     DumpCensus census;
     if (input.is_regular_file() && !opt.skip_preflight) {
       CheckBackupBeforeRestore(opt.source, &census);
@@ -329,6 +347,7 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
   }
 
   const double seconds = finish_report("ok", nullptr);
+  if (!once_checksum.empty()) WriteMarker(opt.once_marker, once_checksum, input.name());
   std::set<std::string> distinct(databases.begin(), databases.end());
   char rate[64];
   std::snprintf(

@@ -10,8 +10,8 @@ packages=(
   libspdlog-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev
   # real servers and the usual clients, for tests and benchmarks
   mariadb-server mariadb-client postgresql postgresql-client redis-server redis-tools
-  # test tools
-  gzip pigz python3 python3-yaml file
+  # test tools; podman builds the image (FROM scratch)
+  gzip pigz python3 python3-yaml file podman uidmap
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi

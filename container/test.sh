@@ -7,5 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash container/install-deps.sh
 bash container/build.sh >/dev/null
+# The static agent (tests/integration/test_static.py runs it in a chroot and builds the image).
+bash container/build-static.sh >/dev/null
 cd "${RA_BUILD_DIR:-build}"
 ctest --output-on-failure --timeout 1200 "$@"

@@ -125,7 +125,7 @@ def _as_pg_user(cmd):
     return ["runuser", "-u", "nobody", "--", *cmd] if is_root() else cmd
 
 
-def start_postgres(state, extra_settings=()):
+def start_postgres(state, extra_settings=(), port=None):
     root = os.path.join(state, "postgres")
     os.makedirs(root, exist_ok=True)
     if is_root():
@@ -146,7 +146,7 @@ def start_postgres(state, extra_settings=()):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if init.returncode != 0:
         raise RuntimeError("initdb failed:\n" + init.stdout.decode(errors="replace"))
-    port = free_port()
+    port = port or free_port()
     settings = ["listen_addresses=127.0.0.1", f"port={port}", f"unix_socket_directories={root}",
                 "max_connections=50", "fsync=off", "synchronous_commit=off",
                 "full_page_writes=off", *extra_settings]

@@ -339,7 +339,7 @@ class Failures(TempDirTestCase):
         p = run_agent(["restore-mysql", "--help"])
         self.assertIn(b"Exit codes", p.stdout)
         self.assertIn(b"--password-env", p.stdout)
-        p = run_agent(["restore-mysql", "-"])
+        p = run_agent(["restore-mysql"])
         self.assertEqual(p.returncode, 2)
 
 
