@@ -67,7 +67,11 @@ class Sidecar(TempDirTestCase):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             # The agent says it is retrying before the server exists.
-            first = agent.stderr.readline()
+            first = b""
+            while b"waiting for PostgreSQL" not in first:
+                line = agent.stderr.readline()
+                self.assertTrue(line, "the agent ended before it waited: " + first.decode())
+                first += line
             self.assertIn(b"waiting for PostgreSQL (attempt 1)", first)
             self.assertIsNone(agent.poll(), "the agent gave up before the server started")
             info = servers.start_postgres(state, port=port)
