@@ -4,7 +4,11 @@
 #include <libpq-fe.h>
 #include <mysql.h>
 #include <spdlog/version.h>
+#include <gnu/libc-version.h>
 #include <zlib.h>
+#ifdef RA_STATIC
+#include <openssl/crypto.h>
+#endif
 
 #include <chrono>
 #include <iostream>
@@ -91,6 +95,11 @@ std::string VersionText() {
   out += "  hiredis " + std::to_string(HIREDIS_MAJOR) + "." + std::to_string(HIREDIS_MINOR) + "." +
          std::to_string(HIREDIS_PATCH) + "\n";
   out += std::string("  zlib ") + zlibVersion() + "\n";
+#ifdef RA_STATIC
+  out += std::string("  ") + OpenSSL_version(OPENSSL_VERSION) + "\n";
+#endif
+  out += std::string("  glibc ") + gnu_get_libc_version() + ", libstdc++ " +
+         std::to_string(__GLIBCXX__) + "\n";
   out += "  spdlog " + std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) +
          "." + std::to_string(SPDLOG_VER_PATCH) + "\n";
   out += "  mysql auth plugins:";
