@@ -1,10 +1,10 @@
 #include "agent/cli.h"
 
+#include <gnu/libc-version.h>
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <mysql.h>
 #include <spdlog/version.h>
-#include <gnu/libc-version.h>
 #include <zlib.h>
 #ifdef RA_STATIC
 #include <openssl/crypto.h>
@@ -207,6 +207,71 @@ std::unique_ptr<Cli> BuildCli() {
   AddCommonOptions(cmd, &in.common);
   cli->inspect = cmd;
 
+  // restore-redis swap | finish | recover | rollback
+  auto& rr = cli->options.redis;
+  CLI::App* redis = app.add_subcommand(
+      "restore-redis",
+      "Restore a Redis RDB backup inside the Redis pod: swap the files (then the caller restarts\n"
+      "Redis), finish (key checks, AOF rewrite, settings back), recover after an interruption,\n"
+      "or roll back to the old data. Password: REDISCLI_AUTH or --password-file.");
+  redis->require_subcommand(1);
+  auto add_server = [&rr](CLI::App* c) {
+    c->set_help_flag("--help", "Print this help message and exit");
+    c->add_option("-h,--host", rr.host, "redis host")->capture_default_str();
+    c->add_option("-p,--port", rr.port, "redis port")->capture_default_str();
+    c->add_option("-s,--socket", rr.socket, "redis unix socket (wins over host and port)");
+    c->add_option("--redis-user", rr.redis_user, "ACL user for AUTH");
+    AddPasswordOptions(c, &rr.password, "REDISCLI_AUTH");
+    c->add_option("--wait", rr.wait_seconds, "wait up to SECONDS for redis to answer and load")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    c->add_option("--data-dir", rr.data_dir,
+                  "the data directory (default: CONFIG GET dir of the running server)");
+  };
+  CLI::App* c = redis->add_subcommand(
+      "swap",
+      "Validate the backup, stage it in the data dir, set save \"\" and appendonly no at runtime,\n"
+      "move dump.rdb and the append-only data aside to -old names, install the backup. Each step\n"
+      "goes to a journal beside the data. Then restart Redis and run finish.");
+  add_server(c);
+  c->add_option("BACKUP", rr.backup, "the RDB backup (plain or gzip)")->required();
+  c->add_flag("--as-aof-base", rr.as_aof_base,
+              "also install the backup as the append-only base (Redis 7: a new appendonlydir whose "
+              "manifest names it; Redis < 7: appendonly.aof), so one restart with appendonly yes "
+              "loads it");
+  c->add_flag("--offline", rr.offline,
+              "no running server (init container): do the file part in --data-dir so that Redis "
+              "loads the backup whatever its appendonly setting");
+  c->add_option(
+       "--aof-layout", rr.aof_layout,
+       "--offline: dir (Redis 7 appendonlydir), file (appendonly.aof), auto (from the files)")
+      ->check(CLI::IsMember({"auto", "dir", "file"}))
+      ->capture_default_str();
+  AddCommonOptions(c, &rr.common);
+  cli->redis_swap = c;
+  c = redis->add_subcommand("finish",
+                            "After the restart: wait for Redis to load, check the key counts per "
+                            "database against the backup, rewrite the AOF (polling INFO "
+                            "persistence) and put save and appendonly back");
+  add_server(c);
+  c->add_option("--rewrite-timeout", rr.rewrite_timeout_seconds,
+                "seconds to wait for the AOF rewrite")
+      ->capture_default_str();
+  AddCommonOptions(c, &rr.common);
+  cli->redis_finish = c;
+  c = redis->add_subcommand("recover",
+                            "After an interrupted swap: complete it when the backup was staged, "
+                            "else undo it; the end state is exactly the old data or the backup");
+  add_server(c);
+  AddCommonOptions(c, &rr.common);
+  cli->redis_recover = c;
+  c = redis->add_subcommand("rollback",
+                            "Put the -old data back under its names (the backup is kept as "
+                            "*-rejected); then restart Redis");
+  add_server(c);
+  AddCommonOptions(c, &rr.common);
+  cli->redis_rollback = c;
+
   cli->version = app.add_subcommand("version", "Print the agent's and its libraries' versions");
   return cli;
 }
@@ -227,6 +292,10 @@ int RunCli(int argc, char** argv) {
   if (cli->restore_mysql->parsed()) common = &cli->options.restore_mysql.common;
   if (cli->inspect->parsed()) common = &cli->options.inspect.common;
   if (cli->restore_postgres->parsed()) common = &cli->options.restore_postgres.common;
+  for (CLI::App* r :
+       {cli->redis_swap, cli->redis_finish, cli->redis_recover, cli->redis_rollback}) {
+    if (r->parsed()) common = &cli->options.redis.common;
+  }
   log::Init(common != nullptr && common->log_format == "json" ? log::Format::kJson
                                                               : log::Format::kText);
   InstallStopHandlers();
@@ -244,6 +313,10 @@ int RunCli(int argc, char** argv) {
                          cli->options.restore_postgres.stay);
     }
     if (cli->inspect->parsed()) return RunInspect(cli->options.inspect);
+    if (cli->redis_swap->parsed()) return RunRedisSwap(cli->options.redis);
+    if (cli->redis_finish->parsed()) return RunRedisFinish(cli->options.redis);
+    if (cli->redis_recover->parsed()) return RunRedisRecover(cli->options.redis);
+    if (cli->redis_rollback->parsed()) return RunRedisRollback(cli->options.redis);
   } catch (const Error& e) {
     log::Error(e.what(), {{"error", ErrorKindName(e.kind())}});
     return ExitCodeFor(e.kind(), e.signal());

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/command_options.h"
+#include "agent/redis_swap.h"
 
 namespace ra {
 
@@ -14,6 +15,7 @@ struct CliOptions {
   RestoreMysqlOptions restore_mysql;
   RestorePostgresOptions restore_postgres;
   InspectOptions inspect;
+  RedisSwapOptions redis;
 };
 
 struct Cli {
@@ -23,6 +25,10 @@ struct Cli {
   CLI::App* restore_postgres = nullptr;
   CLI::App* inspect = nullptr;
   CLI::App* version = nullptr;
+  CLI::App* redis_swap = nullptr;
+  CLI::App* redis_finish = nullptr;
+  CLI::App* redis_recover = nullptr;
+  CLI::App* redis_rollback = nullptr;
   bool check_args = false;
 };
 

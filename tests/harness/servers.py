@@ -25,6 +25,7 @@ import sys
 import time
 
 KINDS = ("mariadb", "postgres", "redis")
+_PROCESSES = {}  # pid -> Popen of the servers this process started (reaped by stop_process)
 READY_TIMEOUT = 90.0
 
 
@@ -61,6 +62,7 @@ def _tail(path, lines=30):
 
 def _wait_ready(name, proc, check, log):
     """Polls a readiness check (not a sleep standing in for one) until it passes."""
+    _PROCESSES[proc.pid] = proc
     deadline = time.monotonic() + READY_TIMEOUT
     delay = 0.05
     while time.monotonic() < deadline:
@@ -226,6 +228,19 @@ def _alive(pid):
 
 def stop_process(pid, timeout=30.0):
     """SIGTERM the server's process group, then SIGKILL; returns once it is gone."""
+    proc = _PROCESSES.pop(pid, None)
+    if proc is not None:
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        return
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
         try:
             os.killpg(pid, sig)

@@ -1,0 +1,62 @@
+// RedisConnection: the only code that calls hiredis. RAII over redisContext*, connection with
+// retries (refused, no socket, LOADING), AUTH from REDISCLI_AUTH / a file, and replies as values.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct redisContext;
+
+namespace ra {
+
+struct RedisTarget {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string socket;  // wins over host/port
+  std::optional<std::string> password;
+  std::string user;  // ACL user; empty: AUTH password only
+};
+
+struct RedisReply {
+  enum class Type { kString, kStatus, kError, kInteger, kNil, kArray } type = Type::kNil;
+  std::string str;
+  long long integer = 0;
+  std::vector<RedisReply> elements;
+  bool is_error() const { return type == Type::kError; }
+};
+
+class RedisConnection {
+ public:
+  // Retries until `wait` has passed while the server is not up or still loading its data.
+  static RedisConnection Connect(const RedisTarget& target, std::chrono::milliseconds wait);
+  RedisConnection(RedisConnection&&) noexcept;
+  RedisConnection& operator=(RedisConnection&&) noexcept;
+  ~RedisConnection();
+
+  // Throws ra::Error(kServer) when the connection fails; error replies are returned.
+  RedisReply Command(const std::vector<std::string>& args);
+  // A command that must succeed: an error reply throws ra::Error(kServer) naming the command.
+  RedisReply Must(const std::vector<std::string>& args);
+  // CONFIG GET name -> value ("" when unknown to this server).
+  std::string ConfigGet(const std::string& name);
+  // INFO section as key -> value.
+  std::map<std::string, std::string> Info(const std::string& section);
+
+  std::string endpoint() const { return endpoint_; }
+
+ private:
+  RedisConnection() = default;
+  struct Closer {
+    void operator()(redisContext* c) const;
+  };
+  std::unique_ptr<redisContext, Closer> ctx_;
+  std::string endpoint_;
+};
+
+std::string DescribeEndpoint(const RedisTarget& target);
+
+}  // namespace ra
