@@ -1,5 +1,8 @@
 #include "agent/dump_input.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "agent/error.h"
 
 namespace ra {
@@ -98,6 +101,17 @@ std::string_view DumpInput::NextChunk() {
   produced_ += out.size();
   KeepTail(out);
   return out;
+}
+
+size_t DumpRdbInput::Read(char* buf, size_t cap) {
+  while (pending_.empty()) {
+    pending_ = in_.NextChunk();
+    if (pending_.empty()) return 0;
+  }
+  const size_t n = std::min(cap, pending_.size());
+  std::memcpy(buf, pending_.data(), n);
+  pending_.remove_prefix(n);
+  return n;
 }
 
 void RequireDumpKind(DumpKind kind, const std::string& name, const std::string& command) {

@@ -16,6 +16,7 @@
 #include "agent/inflate.h"
 #include "agent/source.h"
 #include "protocols/dump_format.h"
+#include "protocols/rdb_reader.h"
 
 namespace ra {
 
@@ -72,6 +73,17 @@ class DumpInput {
   bool stopping_ = false;
   std::exception_ptr reader_error_;
   std::string current_;
+};
+
+// Hands a DumpInput's decompressed bytes to the RDB reader.
+class DumpRdbInput : public RdbInput {
+ public:
+  explicit DumpRdbInput(DumpInput& in) : in_(in) {}
+  size_t Read(char* buf, size_t cap) override;
+
+ private:
+  DumpInput& in_;
+  std::string_view pending_;
 };
 
 }  // namespace ra

@@ -55,26 +55,6 @@ void PrintText(const nlohmann::json& r) {
   }
 }
 
-// Hands the decompressed stream to the RDB reader.
-class DumpRdbInput : public RdbInput {
- public:
-  explicit DumpRdbInput(DumpInput& in) : in_(in) {}
-  size_t Read(char* buf, size_t cap) override {
-    while (pending_.empty()) {
-      pending_ = in_.NextChunk();
-      if (pending_.empty()) return 0;
-    }
-    const size_t n = std::min(cap, pending_.size());
-    std::memcpy(buf, pending_.data(), n);
-    pending_.remove_prefix(n);
-    return n;
-  }
-
- private:
-  DumpInput& in_;
-  std::string_view pending_;
-};
-
 const char* ChecksumName(RdbReader::Checksum c) {
   switch (c) {
     case RdbReader::Checksum::kOk:

@@ -131,25 +131,6 @@ struct BackupFacts {
   uint64_t keys = 0;
 };
 
-class DumpRdbInput : public RdbInput {
- public:
-  explicit DumpRdbInput(DumpInput& in) : in_(in) {}
-  size_t Read(char* buf, size_t cap) override {
-    while (pending_.empty()) {
-      pending_ = in_.NextChunk();
-      if (pending_.empty()) return 0;
-    }
-    const size_t n = std::min(cap, pending_.size());
-    std::memcpy(buf, pending_.data(), n);
-    pending_.remove_prefix(n);
-    return n;
-  }
-
- private:
-  DumpInput& in_;
-  std::string_view pending_;
-};
-
 BackupFacts ValidateBackup(const std::string& path) {
   StreamCounters counters;
   DumpInput input(path, &counters);

@@ -41,6 +41,23 @@ inline std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// Calls fn(path) for each file named in the environment variable `env` (paths joined by ':'),
+// as the integration tests hand real dumps to the unit tests.
+template <class Fn>
+void ForEachCorpusFile(const char* env, Fn fn) {
+  const char* corpus = std::getenv(env);
+  if (corpus == nullptr) return;
+  const std::string paths = corpus;
+  size_t start = 0;
+  while (start <= paths.size()) {
+    size_t end = paths.find(':', start);
+    if (end == std::string::npos) end = paths.size();
+    const std::string path = paths.substr(start, end - start);
+    start = end + 1;
+    if (!path.empty()) fn(path);
+  }
+}
+
 inline std::string FixturesDir() {
   const char* env = std::getenv("RA_FIXTURES_DIR");
   return env != nullptr ? env : RA_FIXTURES_DIR;

@@ -266,21 +266,12 @@ TEST_CASE("sakila schema: routines and triggers are whole statements") {
 // Real mariadb-dump output written by the integration tests (RA_SPLITTER_CORPUS: files joined
 // by ':'); checked at every chunk size.
 TEST_CASE("real dump corpus splits the same at every chunk size") {
-  const char* corpus = std::getenv("RA_SPLITTER_CORPUS");
-  if (corpus == nullptr) return;
-  std::string paths = corpus;
-  size_t start = 0;
-  while (start <= paths.size()) {
-    size_t end = paths.find(':', start);
-    if (end == std::string::npos) end = paths.size();
-    const std::string path = paths.substr(start, end - start);
-    start = end + 1;
-    if (path.empty()) continue;
+  ra::test::ForEachCorpusFile("RA_SPLITTER_CORPUS", [](const std::string& path) {
     CAPTURE(path);
     const std::string text = ra::test::ReadFile(path);
     REQUIRE(!text.empty());
     const SplitResult r = SplitAllChunkings(text);
     CHECK(r.status.ok());
     CHECK(r.completed);
-  }
+  });
 }

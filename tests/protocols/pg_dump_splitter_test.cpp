@@ -285,19 +285,10 @@ TEST_CASE("pg: schema fixtures split the same at every chunk size") {
 // Real pg_dump / pg_dumpall output written by the integration tests (RA_PG_SPLITTER_CORPUS:
 // files joined by ':').
 TEST_CASE("pg: real dump corpus splits the same at every chunk size") {
-  const char* corpus = std::getenv("RA_PG_SPLITTER_CORPUS");
-  if (corpus == nullptr) return;
-  std::string paths = corpus;
-  size_t start = 0;
-  while (start <= paths.size()) {
-    size_t end = paths.find(':', start);
-    if (end == std::string::npos) end = paths.size();
-    const std::string path = paths.substr(start, end - start);
-    start = end + 1;
-    if (path.empty()) continue;
+  ra::test::ForEachCorpusFile("RA_PG_SPLITTER_CORPUS", [](const std::string& path) {
     CAPTURE(path);
     const PgSplit r = SplitAll(ra::test::ReadFile(path));
     CHECK(r.status.ok());
     CHECK(r.items.size() > 10);
-  }
+  });
 }

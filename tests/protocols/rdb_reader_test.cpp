@@ -321,16 +321,7 @@ TEST_CASE("blob decoders refuse malformed input") {
 // RDB files written by a real redis-server in the integration tests (RA_RDB_CORPUS: files
 // joined by ':'): every chunk size gives the same items, and the checksum holds.
 TEST_CASE("rdb corpus reads the same at every chunk size") {
-  const char* corpus = std::getenv("RA_RDB_CORPUS");
-  if (corpus == nullptr) return;
-  std::string paths = corpus;
-  size_t start = 0;
-  while (start <= paths.size()) {
-    size_t end = paths.find(':', start);
-    if (end == std::string::npos) end = paths.size();
-    const std::string path = paths.substr(start, end - start);
-    start = end + 1;
-    if (path.empty()) continue;
+  ra::test::ForEachCorpusFile("RA_RDB_CORPUS", [](const std::string& path) {
     CAPTURE(path);
     const std::string data = ra::test::ReadFile(path);
     const Walk whole = WalkRdb(data, 0);
@@ -346,5 +337,5 @@ TEST_CASE("rdb corpus reads the same at every chunk size") {
       std::string err;
       CHECK_MESSAGE(ra::DecodeRdbValue(k.type, k.payload, &v, &err), k.key, ": ", err);
     }
-  }
+  });
 }
