@@ -84,8 +84,10 @@ std::string VersionText() {
                     " (static)" +
 #endif
                     "\n";
+  // Connector/C names its TLS library once a handle exists.
   const char* tls = nullptr;
-  mariadb_get_infov(nullptr, MARIADB_TLS_LIBRARY, &tls);
+  MYSQL* handle = mysql_init(nullptr);
+  mariadb_get_infov(handle, MARIADB_TLS_LIBRARY, &tls);
   out += std::string("  mariadb connector/c ") + mysql_get_client_info() +
          " (tls: " + (tls != nullptr && *tls != '\0' ? tls : "none") + ")\n";
   const int pq = PQlibVersion();
