@@ -274,6 +274,34 @@ std::unique_ptr<Cli> BuildCli() {
   AddCommonOptions(c, &rr.common);
   cli->redis_rollback = c;
 
+  auto& rpl = cli->options.replay;
+  c = redis->add_subcommand(
+      "replay",
+      "Restore an RDB into a running server with RESTORE commands, database by database: no\n"
+      "restart, no file access, no ConfigMap edit. A backup newer than the server is refused\n"
+      "before anything is written. (TLS: not available, Debian 12's hiredis 0.14 has none.)");
+  c->set_help_flag("--help", "Print this help message and exit");
+  c->add_option("BACKUP", rpl.backup, "the RDB backup (plain or gzip)")->required();
+  c->add_option("-h,--host", rpl.host, "redis host")->capture_default_str();
+  c->add_option("-p,--port", rpl.port, "redis port")->capture_default_str();
+  c->add_option("-s,--socket", rpl.socket, "redis unix socket (wins over host and port)");
+  c->add_option("--redis-user", rpl.redis_user, "ACL user for AUTH");
+  AddPasswordOptions(c, &rpl.password, "REDISCLI_AUTH");
+  c->add_option("--db", rpl.dbs, "restore only this source database (repeatable)");
+  c->add_option("--db-map", rpl.db_map, "write source database SRC into DST (repeatable)")
+      ->type_name("SRC:DST");
+  auto* flush = c->add_flag("--flush-target-dbs", rpl.flush_target_dbs,
+                            "empty each database written to before the replay");
+  c->add_flag("--replace", rpl.replace, "overwrite keys that exist (RESTORE ... REPLACE)")
+      ->excludes(flush);
+  c->add_option("--wait", rpl.wait_seconds, "wait up to SECONDS for redis to answer")
+      ->capture_default_str();
+  c->add_option("--rewrite-timeout", rpl.rewrite_timeout_seconds,
+                "seconds to wait for the AOF rewrite afterwards (when the AOF is on)")
+      ->capture_default_str();
+  AddCommonOptions(c, &rpl.common);
+  cli->redis_replay = c;
+
   cli->version = app.add_subcommand("version", "Print the agent's and its libraries' versions");
   return cli;
 }
@@ -319,6 +347,7 @@ int RunCli(int argc, char** argv) {
     if (cli->redis_finish->parsed()) return RunRedisFinish(cli->options.redis);
     if (cli->redis_recover->parsed()) return RunRedisRecover(cli->options.redis);
     if (cli->redis_rollback->parsed()) return RunRedisRollback(cli->options.redis);
+    if (cli->redis_replay->parsed()) return RunRedisReplay(cli->options.replay);
   } catch (const Error& e) {
     log::Error(e.what(), {{"error", ErrorKindName(e.kind())}});
     return ExitCodeFor(e.kind(), e.signal());

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "agent/command_options.h"
+#include "agent/redis_replay.h"
 #include "agent/redis_swap.h"
 
 namespace ra {
@@ -16,6 +17,7 @@ struct CliOptions {
   RestorePostgresOptions restore_postgres;
   InspectOptions inspect;
   RedisSwapOptions redis;
+  RedisReplayOptions replay;
 };
 
 struct Cli {
@@ -29,6 +31,7 @@ struct Cli {
   CLI::App* redis_finish = nullptr;
   CLI::App* redis_recover = nullptr;
   CLI::App* redis_rollback = nullptr;
+  CLI::App* redis_replay = nullptr;
   bool check_args = false;
 };
 

@@ -126,6 +126,30 @@ RedisReply RedisConnection::Command(const std::vector<std::string>& args) {
   return out;
 }
 
+void RedisConnection::Append(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(args.size()), argv.data(), lens.data()) !=
+      REDIS_OK) {
+    throw Error(ErrorKind::kInternal, "hiredis could not queue a command: out of memory");
+  }
+}
+
+RedisReply RedisConnection::GetReply() {
+  void* raw = nullptr;
+  if (redisGetReply(ctx_.get(), &raw) != REDIS_OK || raw == nullptr) {
+    throw Error(ErrorKind::kServer, "redis " + endpoint_ + ": connection lost: " + ctx_->errstr);
+  }
+  auto* r = static_cast<redisReply*>(raw);
+  RedisReply out = Convert(r);
+  freeReplyObject(r);
+  return out;
+}
+
 RedisReply RedisConnection::Must(const std::vector<std::string>& args) {
   RedisReply r = Command(args);
   if (r.is_error()) {

@@ -41,6 +41,11 @@ class RedisConnection {
   RedisReply Command(const std::vector<std::string>& args);
   // A command that must succeed: an error reply throws ra::Error(kServer) naming the command.
   RedisReply Must(const std::vector<std::string>& args);
+  // Pipelining: Append queues a command (sent when replies are read); GetReply reads the reply
+  // to the oldest queued command. A lost connection throws ra::Error(kServer).
+  void Append(const std::vector<std::string>& args);
+  RedisReply GetReply();
+
   // CONFIG GET name -> value ("" when unknown to this server).
   std::string ConfigGet(const std::string& name);
   // INFO section as key -> value.

@@ -313,6 +313,36 @@ std::string JoinSteps(const std::vector<Json>& j) {
 
 }  // namespace
 
+void RewriteAofAndWait(RedisConnection& conn, double timeout_seconds) {
+  auto p = conn.Info("persistence");
+  if (p["aof_enabled"] == "1") {
+    conn.Must({"BGREWRITEAOF"});
+  } else {
+    conn.Must({"CONFIG", "SET", "appendonly", "yes"});  // starts a rewrite
+  }
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
+  auto next_log = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    p = conn.Info("persistence");
+    if (p["aof_rewrite_in_progress"] == "0" && p["aof_rewrite_scheduled"] == "0") break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw Error(ErrorKind::kServer, "the AOF rewrite did not end within " +
+                                          std::to_string(static_cast<int>(timeout_seconds)) + " s");
+    }
+    if (std::chrono::steady_clock::now() > next_log) {
+      log::Info("waiting for the AOF rewrite (aof_rewrite_in_progress " +
+                p["aof_rewrite_in_progress"] + ", scheduled " + p["aof_rewrite_scheduled"] + ")");
+      next_log += std::chrono::seconds(5);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (p["aof_last_bgrewrite_status"] != "ok") {
+    throw Error(ErrorKind::kServer, "the AOF rewrite failed: aof_last_bgrewrite_status " +
+                                        p["aof_last_bgrewrite_status"]);
+  }
+}
+
 int MaxRdbVersionFor(const std::string& v) {
   int major = 0, minor = 0;
   std::sscanf(v.c_str(), "%d.%d", &major, &minor);
@@ -529,35 +559,7 @@ int RunRedisFinish(const RedisSwapOptions& opt) {
   // Persistence as it was: the AOF rewritten from the loaded data, then save.
   const std::string appendonly = begin.value("appendonly", "no");
   if (appendonly == "yes") {
-    auto p = conn->Info("persistence");
-    if (p["aof_enabled"] == "1") {
-      conn->Must({"BGREWRITEAOF"});
-    } else {
-      conn->Must({"CONFIG", "SET", "appendonly", "yes"});  // starts a rewrite
-    }
-    const auto deadline =
-        std::chrono::steady_clock::now() +
-        std::chrono::milliseconds(static_cast<int64_t>(opt.rewrite_timeout_seconds * 1000));
-    auto next_log = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (;;) {
-      p = conn->Info("persistence");
-      if (p["aof_rewrite_in_progress"] == "0" && p["aof_rewrite_scheduled"] == "0") break;
-      if (std::chrono::steady_clock::now() > deadline) {
-        throw Error(ErrorKind::kServer,
-                    "the AOF rewrite did not end within " +
-                        std::to_string(static_cast<int>(opt.rewrite_timeout_seconds)) + " s");
-      }
-      if (std::chrono::steady_clock::now() > next_log) {
-        log::Info("waiting for the AOF rewrite (aof_rewrite_in_progress " +
-                  p["aof_rewrite_in_progress"] + ", scheduled " + p["aof_rewrite_scheduled"] + ")");
-        next_log += std::chrono::seconds(5);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (p["aof_last_bgrewrite_status"] != "ok") {
-      throw Error(ErrorKind::kServer, "the AOF rewrite failed: aof_last_bgrewrite_status " +
-                                          p["aof_last_bgrewrite_status"]);
-    }
+    RewriteAofAndWait(*conn, opt.rewrite_timeout_seconds);
     log::Info("append-only file rewritten from the restored data");
   }
   conn->Must({"CONFIG", "SET", "save", begin.value("save", "")});

@@ -39,6 +39,11 @@ int RunRedisFinish(const RedisSwapOptions& options);
 int RunRedisRecover(const RedisSwapOptions& options);
 int RunRedisRollback(const RedisSwapOptions& options);
 
+class RedisConnection;
+// BGREWRITEAOF (or CONFIG SET appendonly yes when the AOF is off), then polls INFO persistence
+// until aof_rewrite_in_progress and aof_rewrite_scheduled are 0; throws on timeout or failure.
+void RewriteAofAndWait(RedisConnection& conn, double timeout_seconds);
+
 // Highest RDB version a Redis version ("7.0.15") loads.
 int MaxRdbVersionFor(const std::string& redis_version);
 
