@@ -72,6 +72,13 @@ void PgDumpSplitter::StartCode(size_t buf_pos, uint64_t offset, uint64_t line) {
   has_code_ = true;
 }
 
+// The "-" or "/" at pending_pos_ turned out to be code; `c`, which decided it, is read again.
+void PgDumpSplitter::ResolvePendingAsCode(unsigned char c) {
+  StartCode(pending_pos_, pending_offset_, pending_line_);
+  state_ = State::kNone;
+  StepNone(c);
+}
+
 void PgDumpSplitter::ResetStatement() {
   buf_.clear();
   has_code_ = false;
@@ -354,9 +361,7 @@ void PgDumpSplitter::Step(unsigned char c) {
         state_ = State::kLineComment;
         buf_.push_back('-');
       } else {
-        StartCode(pending_pos_, pending_offset_, pending_line_);
-        state_ = State::kNone;
-        StepNone(c);
+        ResolvePendingAsCode(c);
       }
       break;
     case State::kSlash:
@@ -365,9 +370,7 @@ void PgDumpSplitter::Step(unsigned char c) {
         state_ = State::kBlockComment;
         buf_.push_back('*');
       } else {
-        StartCode(pending_pos_, pending_offset_, pending_line_);
-        state_ = State::kNone;
-        StepNone(c);
+        ResolvePendingAsCode(c);
       }
       break;
     case State::kLineComment:

@@ -89,6 +89,7 @@ class PgDumpSplitter {
   void StepNone(unsigned char c);
   void StepCopy(unsigned char c);
   void StartCode(size_t buf_pos, uint64_t offset, uint64_t line);
+  void ResolvePendingAsCode(unsigned char c);
   void EndWord();
   void EndStatement();
   void EndMeta();
