@@ -60,6 +60,19 @@ void AddPasswordOptions(CLI::App* cmd, PasswordOptions* o, const std::string& de
       ->type_name("FILE");
 }
 
+// -h/-p/-s as redis-cli spells them, so --help alone asks for help.
+void AddRedisServerOptions(CLI::App* c, RedisServerOptions* o) {
+  c->set_help_flag("--help", "Print this help message and exit");
+  c->add_option("-h,--host", o->host, "redis host")->capture_default_str();
+  c->add_option("-p,--port", o->port, "redis port")->capture_default_str();
+  c->add_option("-s,--socket", o->socket, "redis unix socket (wins over host and port)");
+  c->add_option("--redis-user", o->redis_user, "ACL user for AUTH");
+  AddPasswordOptions(c, &o->password, "REDISCLI_AUTH");
+  c->add_option("--wait", o->wait_seconds, "wait up to SECONDS for redis to answer and load")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
 void AddSidecarOptions(CLI::App* cmd, std::string* marker, bool* stay) {
   cmd->add_option("--once-marker", *marker,
                   "restore at most once per backup: skip (exit 0) when PATH records this backup's "
@@ -218,15 +231,7 @@ std::unique_ptr<Cli> BuildCli() {
       "or roll back to the old data. Password: REDISCLI_AUTH or --password-file.");
   redis->require_subcommand(1);
   auto add_server = [&rr](CLI::App* c) {
-    c->set_help_flag("--help", "Print this help message and exit");
-    c->add_option("-h,--host", rr.host, "redis host")->capture_default_str();
-    c->add_option("-p,--port", rr.port, "redis port")->capture_default_str();
-    c->add_option("-s,--socket", rr.socket, "redis unix socket (wins over host and port)");
-    c->add_option("--redis-user", rr.redis_user, "ACL user for AUTH");
-    AddPasswordOptions(c, &rr.password, "REDISCLI_AUTH");
-    c->add_option("--wait", rr.wait_seconds, "wait up to SECONDS for redis to answer and load")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+    AddRedisServerOptions(c, &rr.server);
     c->add_option("--data-dir", rr.data_dir,
                   "the data directory (default: CONFIG GET dir of the running server)");
   };
@@ -280,13 +285,8 @@ std::unique_ptr<Cli> BuildCli() {
       "Restore an RDB into a running server with RESTORE commands, database by database: no\n"
       "restart, no file access, no ConfigMap edit. A backup newer than the server is refused\n"
       "before anything is written. (TLS: not available, Debian 12's hiredis 0.14 has none.)");
-  c->set_help_flag("--help", "Print this help message and exit");
+  AddRedisServerOptions(c, &rpl.server);
   c->add_option("BACKUP", rpl.backup, "the RDB backup (plain or gzip)")->required();
-  c->add_option("-h,--host", rpl.host, "redis host")->capture_default_str();
-  c->add_option("-p,--port", rpl.port, "redis port")->capture_default_str();
-  c->add_option("-s,--socket", rpl.socket, "redis unix socket (wins over host and port)");
-  c->add_option("--redis-user", rpl.redis_user, "ACL user for AUTH");
-  AddPasswordOptions(c, &rpl.password, "REDISCLI_AUTH");
   c->add_option("--db", rpl.dbs, "restore only this source database (repeatable)");
   c->add_option("--db-map", rpl.db_map, "write source database SRC into DST (repeatable)")
       ->type_name("SRC:DST");
@@ -294,8 +294,6 @@ std::unique_ptr<Cli> BuildCli() {
                             "empty each database written to before the replay");
   c->add_flag("--replace", rpl.replace, "overwrite keys that exist (RESTORE ... REPLACE)")
       ->excludes(flush);
-  c->add_option("--wait", rpl.wait_seconds, "wait up to SECONDS for redis to answer")
-      ->capture_default_str();
   c->add_option("--rewrite-timeout", rpl.rewrite_timeout_seconds,
                 "seconds to wait for the AOF rewrite afterwards (when the AOF is on)")
       ->capture_default_str();

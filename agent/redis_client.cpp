@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/credentials.h"
 #include "agent/error.h"
 #include "agent/log.h"
 #include "agent/signals.h"
@@ -51,6 +52,17 @@ RedisConnection::~RedisConnection() = default;
 std::string DescribeEndpoint(const RedisTarget& t) {
   if (!t.socket.empty()) return "socket '" + t.socket + "'";
   return "'" + t.host + ":" + std::to_string(t.port) + "'";
+}
+
+RedisConnection ConnectRedis(const RedisServerOptions& o) {
+  RedisTarget t;
+  t.host = o.host;
+  t.port = o.port;
+  t.socket = o.socket;
+  t.user = o.redis_user;
+  t.password = ResolvePassword(o.password, "REDISCLI_AUTH");
+  return RedisConnection::Connect(
+      t, std::chrono::milliseconds(static_cast<int64_t>(o.wait_seconds * 1000)));
 }
 
 RedisConnection RedisConnection::Connect(const RedisTarget& target,

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/credentials.h"
+
 struct redisContext;
 
 namespace ra {
@@ -19,6 +21,16 @@ struct RedisTarget {
   std::string socket;  // wins over host/port
   std::optional<std::string> password;
   std::string user;  // ACL user; empty: AUTH password only
+};
+
+// The server options every restore-redis command takes, as the CLI fills them.
+struct RedisServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string socket;
+  std::string redis_user;
+  PasswordOptions password;  // else REDISCLI_AUTH
+  double wait_seconds = 60;
 };
 
 struct RedisReply {
@@ -63,5 +75,9 @@ class RedisConnection {
 };
 
 std::string DescribeEndpoint(const RedisTarget& target);
+
+// Connects as the options say (password from the file, or REDISCLI_AUTH), waiting up to
+// wait_seconds.
+RedisConnection ConnectRedis(const RedisServerOptions& options);
 
 }  // namespace ra

@@ -212,14 +212,7 @@ int RunRedisReplay(const RedisReplayOptions& opt) {
     rdb_version = reader.version();
   }
 
-  RedisTarget target;
-  target.host = opt.host;
-  target.port = opt.port;
-  target.socket = opt.socket;
-  target.user = opt.redis_user;
-  target.password = ResolvePassword(opt.password, "REDISCLI_AUTH");
-  RedisConnection conn = RedisConnection::Connect(
-      target, std::chrono::milliseconds(static_cast<int64_t>(opt.wait_seconds * 1000)));
+  RedisConnection conn = ConnectRedis(opt.server);
   const std::string server_version = conn.Info("server")["redis_version"];
   const int server_rdb = MaxRdbVersionFor(server_version);
   if (rdb_version > server_rdb) {

@@ -12,22 +12,18 @@
 #include <vector>
 
 #include "agent/command_options.h"
+#include "agent/redis_client.h"
 
 namespace ra {
 
 struct RedisReplayOptions {
   CommonOptions common;
   std::string backup;
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  std::string socket;
-  std::string redis_user;
-  PasswordOptions password;
+  RedisServerOptions server;
   std::vector<int> dbs;             // only these source databases (empty: all)
   std::vector<std::string> db_map;  // "SRC:DST"
   bool flush_target_dbs = false;
   bool replace = false;
-  double wait_seconds = 60;
   double rewrite_timeout_seconds = 3600;
   size_t pipeline_bytes = size_t{8} << 20;  // bound on bytes awaiting replies
 };

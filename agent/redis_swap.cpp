@@ -231,20 +231,6 @@ void StageAofDir(const std::string& backup, const std::string& dir, const std::s
   FsyncPath(dir, true);
 }
 
-RedisTarget TargetFrom(const RedisSwapOptions& o) {
-  RedisTarget t;
-  t.host = o.host;
-  t.port = o.port;
-  t.socket = o.socket;
-  t.user = o.redis_user;
-  t.password = ResolvePassword(o.password, "REDISCLI_AUTH");
-  return t;
-}
-
-std::chrono::milliseconds Wait(const RedisSwapOptions& o) {
-  return std::chrono::milliseconds(static_cast<int64_t>(o.wait_seconds * 1000));
-}
-
 void WriteExpiries(const std::string& path, const BackupFacts& f) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   for (const auto& [db, ms] : f.expiries) {
@@ -375,7 +361,7 @@ int RunRedisSwap(const RedisSwapOptions& opt) {
     dir_layout = opt.aof_layout == "dir" || (opt.aof_layout == "auto" && (has_dir || !has_file));
     appenddirname = dir_layout ? "appendonlydir" : "";
   } else {
-    conn = RedisConnection::Connect(TargetFrom(opt), Wait(opt));
+    conn = ConnectRedis(opt.server);
     redis_version = conn->Info("server")["redis_version"];
     const int max_version = MaxRdbVersionFor(redis_version);
     if (facts.rdb_version > max_version) {
@@ -482,7 +468,7 @@ namespace {
 // The data dir: --data-dir, else the running server's.
 std::string DataDir(const RedisSwapOptions& opt, std::optional<RedisConnection>* conn) {
   if (!opt.data_dir.empty()) return fs::absolute(opt.data_dir).lexically_normal().string();
-  *conn = RedisConnection::Connect(TargetFrom(opt), Wait(opt));
+  *conn = ConnectRedis(opt.server);
   return (*conn)->ConfigGet("dir");
 }
 
@@ -497,7 +483,7 @@ const Json* FindBegin(const std::vector<Json>& j) {
 
 int RunRedisFinish(const RedisSwapOptions& opt) {
   std::optional<RedisConnection> conn;
-  conn = RedisConnection::Connect(TargetFrom(opt), Wait(opt));  // waits while Redis loads
+  conn = ConnectRedis(opt.server);  // waits while Redis loads
   const std::string dir = opt.data_dir.empty() ? conn->ConfigGet("dir") : opt.data_dir;
   Journal journal(dir);
   const std::vector<Json> j = journal.Read();

@@ -15,22 +15,18 @@
 #pragma once
 
 #include "agent/command_options.h"
+#include "agent/redis_client.h"
 
 namespace ra {
 
 struct RedisSwapOptions {
   CommonOptions common;
   std::string backup;
-  std::string host = "127.0.0.1";
-  int port = 6379;
-  std::string socket;
-  std::string redis_user;
-  PasswordOptions password;
+  RedisServerOptions server;
   bool as_aof_base = false;
   bool offline = false;
   std::string data_dir;
   std::string aof_layout = "auto";  // offline: dir (Redis 7) | file (Redis < 7) | auto
-  double wait_seconds = 60;
   double rewrite_timeout_seconds = 3600;
 };
 
