@@ -71,6 +71,18 @@ void AddRedisServerOptions(CLI::App* c, RedisServerOptions* o) {
   c->add_option("--wait", o->wait_seconds, "wait up to SECONDS for redis to answer and load")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  c->add_flag("--tls", o->tls.enabled, "connect with TLS (redis tls-port)");
+  c->add_option("--cacert", o->tls.cacert,
+                "TLS: CA certificate file to verify the server (default: the system's store)")
+      ->check(CLI::ExistingFile);
+  c->add_option("--cacertdir", o->tls.cacertdir, "TLS: directory of trusted CA certificates")
+      ->check(CLI::ExistingDirectory);
+  c->add_option("--cert", o->tls.cert, "TLS: client certificate (tls-auth-clients yes)")
+      ->check(CLI::ExistingFile);
+  c->add_option("--key", o->tls.key, "TLS: private key of --cert")->check(CLI::ExistingFile);
+  c->add_option("--sni", o->tls.sni,
+                "TLS: server name to send and to verify in the certificate (default: --host)");
+  c->add_flag("--insecure", o->tls.insecure, "TLS: do not verify the server's certificate");
 }
 
 void AddSidecarOptions(CLI::App* cmd, std::string* marker, bool* stay) {

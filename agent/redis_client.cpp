@@ -1,7 +1,14 @@
 #include "agent/redis_client.h"
 
+#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -42,7 +49,118 @@ RedisReply Convert(const redisReply* r) {
   return out;
 }
 
+// The reasons OpenSSL queued, oldest first, and clears the queue.
+std::string OpenSslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += (out.empty() ? "" : "; ") + std::string(buf);
+  }
+  return out.empty() ? "no detail from OpenSSL" : out;
+}
+
+void SetSocketTimeout(int fd, int seconds) {
+  const timeval tv{seconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+bool IsIpAddress(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
 }  // namespace
+
+struct RedisConnection::TlsSession {
+  SSL_CTX* ctx = nullptr;
+  SSL* ssl = nullptr;
+};
+
+void RedisConnection::TlsSessionDeleter::operator()(TlsSession* t) const {
+  if (t->ssl != nullptr) SSL_free(t->ssl);
+  if (t->ctx != nullptr) SSL_CTX_free(t->ctx);
+  delete t;
+}
+
+// Handshake on the connected socket. Verification is on unless --insecure: the chain against
+// --cacert/--cacertdir (else the system store) and the name (--sni, else the host) against the
+// certificate's subjectAltName.
+void RedisConnection::StartTls(const RedisTarget& target) {
+  const RedisTls& o = target.tls;
+  const std::string where = "redis " + endpoint_ + " TLS: ";
+  tls_.reset(new TlsSession);
+  tls_->ctx = SSL_CTX_new(TLS_client_method());
+  if (tls_->ctx == nullptr) throw Error(ErrorKind::kInternal, where + OpenSslErrors());
+  SSL_CTX_set_min_proto_version(tls_->ctx, TLS1_2_VERSION);
+  if (!o.insecure) {
+    SSL_CTX_set_verify(tls_->ctx, SSL_VERIFY_PEER, nullptr);
+    const bool loaded = (o.cacert.empty() && o.cacertdir.empty())
+                            ? SSL_CTX_set_default_verify_paths(tls_->ctx) == 1
+                            : SSL_CTX_load_verify_locations(
+                                  tls_->ctx, o.cacert.empty() ? nullptr : o.cacert.c_str(),
+                                  o.cacertdir.empty() ? nullptr : o.cacertdir.c_str()) == 1;
+    if (!loaded)
+      throw Error(ErrorKind::kUsage, where + "cannot load the CA certificates (--cacert '" +
+                                         o.cacert + "', --cacertdir '" + o.cacertdir +
+                                         "'): " + OpenSslErrors());
+  }
+  if (!o.cert.empty() || !o.key.empty()) {
+    if (o.cert.empty() || o.key.empty())
+      throw Error(ErrorKind::kUsage, where + "--cert and --key go together");
+    if (SSL_CTX_use_certificate_chain_file(tls_->ctx, o.cert.c_str()) != 1)
+      throw Error(ErrorKind::kUsage,
+                  where + "cannot load --cert '" + o.cert + "': " + OpenSslErrors());
+    if (SSL_CTX_use_PrivateKey_file(tls_->ctx, o.key.c_str(), SSL_FILETYPE_PEM) != 1)
+      throw Error(ErrorKind::kUsage,
+                  where + "cannot load --key '" + o.key + "': " + OpenSslErrors());
+  }
+  tls_->ssl = SSL_new(tls_->ctx);
+  if (tls_->ssl == nullptr || SSL_set_fd(tls_->ssl, ctx_->fd) != 1)
+    throw Error(ErrorKind::kInternal, where + OpenSslErrors());
+  const std::string name = o.sni.empty() ? target.host : o.sni;
+  const bool ip = IsIpAddress(name);
+  if (!ip) SSL_set_tlsext_host_name(tls_->ssl, name.c_str());
+  if (!o.insecure) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(tls_->ssl);
+    if (ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) != 1
+           : X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0) != 1)
+      throw Error(ErrorKind::kInternal,
+                  where + "cannot set the name to verify: " + OpenSslErrors());
+  }
+  SetSocketTimeout(ctx_->fd, 10);  // a handshake with a non-TLS port must not hang
+  const int rc = SSL_connect(tls_->ssl);
+  if (rc != 1) {
+    std::string why = OpenSslErrors();
+    const long verify = SSL_get_verify_result(tls_->ssl);
+    if (verify != X509_V_OK)
+      why =
+          "certificate verification failed: " + std::string(X509_verify_cert_error_string(verify)) +
+          " (checked name '" + name +
+          "'; --cacert names the CA, --sni the name in the certificate, --insecure skips it)";
+    else if (SSL_get_error(tls_->ssl, rc) == SSL_ERROR_SYSCALL)
+      why =
+          "the server closed the connection or did not answer during the handshake (is this "
+          "the TLS port?)";
+    throw Error(ErrorKind::kConnect, where + "handshake failed: " + why);
+  }
+  SetSocketTimeout(ctx_->fd, 0);  // as plain connections: replies may take long (FLUSHDB)
+}
+
+// TLS: writes every formatted command still waiting.
+void RedisConnection::Flush() {
+  size_t done = 0;
+  while (done < pending_.size()) {
+    const int chunk = static_cast<int>(std::min<size_t>(pending_.size() - done, 1 << 20));
+    const int n = SSL_write(tls_->ssl, pending_.data() + done, chunk);
+    if (n <= 0)
+      throw Error(ErrorKind::kServer,
+                  "redis " + endpoint_ + ": connection lost while writing: " + OpenSslErrors());
+    done += static_cast<size_t>(n);
+  }
+  pending_.clear();
+}
 
 void RedisConnection::Closer::operator()(redisContext* c) const { redisFree(c); }
 RedisConnection::RedisConnection(RedisConnection&&) noexcept = default;
@@ -61,6 +179,7 @@ RedisConnection ConnectRedis(const RedisServerOptions& o) {
   t.socket = o.socket;
   t.user = o.redis_user;
   t.password = ResolvePassword(o.password, "REDISCLI_AUTH");
+  t.tls = o.tls;
   return RedisConnection::Connect(
       t, std::chrono::milliseconds(static_cast<int64_t>(o.wait_seconds * 1000)));
 }
@@ -85,26 +204,37 @@ RedisConnection RedisConnection::Connect(const RedisTarget& target,
     if (conn.ctx_->err != 0) {
       problem = conn.ctx_->errstr;
     } else {
-      if (target.password) {
-        std::vector<std::string> auth = {"AUTH"};
-        if (!target.user.empty()) auth.push_back(target.user);
-        auth.push_back(*target.password);
-        const RedisReply r = conn.Command(auth);
-        if (r.is_error()) {
-          problem = r.str;
-          final_error = true;  // a wrong password does not get better by waiting
-        }
+      if (target.tls.enabled) {
+        if (!target.socket.empty())
+          throw Error(ErrorKind::kUsage, "TLS needs host and port: redis has no TLS on sockets");
+        conn.StartTls(target);  // a failed handshake does not get better by waiting
       }
-      if (problem.empty()) {
-        const RedisReply ping = conn.Command({"PING"});
-        if (!ping.is_error()) {
-          if (attempts > 1)
-            log::Info("connected to redis " + conn.endpoint_ + " after " +
-                      std::to_string(attempts) + " attempts");
-          return conn;
+      try {
+        if (target.password) {
+          std::vector<std::string> auth = {"AUTH"};
+          if (!target.user.empty()) auth.push_back(target.user);
+          auth.push_back(*target.password);
+          const RedisReply r = conn.Command(auth);
+          if (r.is_error()) {
+            problem = r.str;
+            final_error = true;  // a wrong password does not get better by waiting
+          }
         }
-        problem = ping.str;  // LOADING, or NOAUTH
-        final_error = ping.str.rfind("NOAUTH", 0) == 0 || ping.str.rfind("WRONGPASS", 0) == 0;
+        if (problem.empty()) {
+          const RedisReply ping = conn.Command({"PING"});
+          if (!ping.is_error()) {
+            if (attempts > 1)
+              log::Info("connected to redis " + conn.endpoint_ + " after " +
+                        std::to_string(attempts) + " attempts");
+            return conn;
+          }
+          problem = ping.str;  // LOADING, or NOAUTH
+          final_error = ping.str.rfind("NOAUTH", 0) == 0 || ping.str.rfind("WRONGPASS", 0) == 0;
+        }
+      } catch (const Error& e) {
+        // A TLS port drops a plain client at its first command.
+        problem = std::string(e.what()) +
+                  (target.tls.enabled ? "" : " (if this port speaks TLS, add --tls)");
       }
     }
     if (final_error || Clock::now() + backoff > deadline || StopRequested()) {
@@ -121,6 +251,10 @@ RedisConnection RedisConnection::Connect(const RedisTarget& target,
 }
 
 RedisReply RedisConnection::Command(const std::vector<std::string>& args) {
+  if (tls_) {
+    Append(args);
+    return GetReply();
+  }
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   for (const auto& a : args) {
@@ -145,6 +279,15 @@ void RedisConnection::Append(const std::vector<std::string>& args) {
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
+  if (tls_) {
+    char* cmd = nullptr;
+    const int len =
+        redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), argv.data(), lens.data());
+    if (len < 0) throw Error(ErrorKind::kInternal, "hiredis could not format a command");
+    pending_.append(cmd, static_cast<size_t>(len));
+    redisFreeCommand(cmd);
+    return;
+  }
   if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(args.size()), argv.data(), lens.data()) !=
       REDIS_OK) {
     throw Error(ErrorKind::kInternal, "hiredis could not queue a command: out of memory");
@@ -153,6 +296,29 @@ void RedisConnection::Append(const std::vector<std::string>& args) {
 
 RedisReply RedisConnection::GetReply() {
   void* raw = nullptr;
+  if (tls_) {
+    // As hiredis does for a blocking context: write everything queued, then read until the
+    // reader has a whole reply.
+    for (;;) {
+      if (redisReaderGetReply(ctx_->reader, &raw) != REDIS_OK)
+        throw Error(ErrorKind::kServer,
+                    "redis " + endpoint_ + ": protocol error: " + ctx_->reader->errstr);
+      if (raw != nullptr) break;
+      Flush();
+      char buf[64 * 1024];
+      const int n = SSL_read(tls_->ssl, buf, sizeof buf);
+      if (n <= 0)
+        throw Error(ErrorKind::kServer, "redis " + endpoint_ + ": connection lost: " +
+                                            (SSL_get_error(tls_->ssl, n) == SSL_ERROR_ZERO_RETURN
+                                                 ? std::string("the server closed it")
+                                                 : OpenSslErrors() + " (" + strerror(errno) + ")"));
+      redisReaderFeed(ctx_->reader, buf, static_cast<size_t>(n));
+    }
+    auto* r = static_cast<redisReply*>(raw);
+    RedisReply out = Convert(r);
+    freeReplyObject(r);
+    return out;
+  }
   if (redisGetReply(ctx_.get(), &raw) != REDIS_OK || raw == nullptr) {
     throw Error(ErrorKind::kServer, "redis " + endpoint_ + ": connection lost: " + ctx_->errstr);
   }

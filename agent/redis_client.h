@@ -15,12 +15,26 @@ struct redisContext;
 
 namespace ra {
 
+// TLS as redis-cli spells it. Debian 12's hiredis (0.14) has no TLS, so RedisConnection does the
+// handshake with OpenSSL on hiredis' socket and then moves the bytes itself, still using hiredis'
+// command formatter and reply reader.
+struct RedisTls {
+  bool enabled = false;
+  std::string cacert;     // CA bundle file; default: the system's trust store
+  std::string cacertdir;  // CA directory (c_rehash layout)
+  std::string cert;       // client certificate (tls-auth-clients yes)
+  std::string key;        // its private key
+  std::string sni;        // server name to send and to verify; default: the host
+  bool insecure = false;  // no certificate verification
+};
+
 struct RedisTarget {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::string socket;  // wins over host/port
   std::optional<std::string> password;
   std::string user;  // ACL user; empty: AUTH password only
+  RedisTls tls;
 };
 
 // The server options every restore-redis command takes, as the CLI fills them.
@@ -31,6 +45,7 @@ struct RedisServerOptions {
   std::string redis_user;
   PasswordOptions password;  // else REDISCLI_AUTH
   double wait_seconds = 60;
+  RedisTls tls;
 };
 
 struct RedisReply {
@@ -70,7 +85,15 @@ class RedisConnection {
   struct Closer {
     void operator()(redisContext* c) const;
   };
+  struct TlsSession;  // OpenSSL objects; null for a plain connection
+  struct TlsSessionDeleter {
+    void operator()(TlsSession* t) const;
+  };
+  void StartTls(const RedisTarget& target);
+  void Flush();
   std::unique_ptr<redisContext, Closer> ctx_;
+  std::unique_ptr<TlsSession, TlsSessionDeleter> tls_;
+  std::string pending_;  // TLS: formatted commands not yet written
   std::string endpoint_;
 };
 

@@ -6,12 +6,12 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config git ca-certificates
-  libmariadb-dev libpq-dev libhiredis-dev zlib1g-dev
+  libmariadb-dev libpq-dev libhiredis-dev libssl-dev zlib1g-dev
   libspdlog-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev
   # real servers and the usual clients, for tests and benchmarks
   mariadb-server mariadb-client postgresql postgresql-client redis-server redis-tools
   # test tools; podman builds the image (FROM scratch)
-  gzip pigz python3 python3-yaml file podman uidmap
+  gzip pigz python3 python3-yaml file openssl podman uidmap
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi

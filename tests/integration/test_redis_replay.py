@@ -1,7 +1,7 @@
 """restore-redis replay against real redis-server 7: every fixture RDB and a harness-made RDB
 with every Redis 7 type and encoding, replayed and compared key by key (DEBUG DIGEST-VALUE and
 absolute expiry) with a server that loaded the same RDB at startup; --db, --replace, a forged
-newer version, values too big for one command, AOF on, and a target killed mid-replay."""
+newer version, values too big for one command, AOF on, a target killed mid-replay, and TLS."""
 import base64
 import glob
 import json
@@ -188,6 +188,59 @@ class Replay(TempDirTestCase):
         self.assertEqual(agent.returncode, 6, err.decode())
         self.assertIn("connection lost", err.decode())
         self.assertRegex(err.decode(), r"\d+ keys were acknowledged \(the last: RESTORE 'key:\d+' \(db 0, backup byte \d+\)\)")
+
+    def test_tls_with_verification_and_client_certificate(self):
+        rdb = self.made_by_redis7()
+        tls = make_tls_files(self.path("tls"))
+        port = servers.free_port()
+        target = self.server("dst", args=[
+            "--tls-port", str(port), "--tls-cert-file", tls["server.crt"], "--tls-key-file",
+            tls["server.key"], "--tls-ca-cert-file", tls["ca.crt"], "--tls-auth-clients", "yes"])
+
+        def replay_tls(*args):
+            return run_agent(["restore-redis", "replay", "--host", "127.0.0.1", "--port", str(port),
+                              "--progress", "never", "--wait", "0", *args, rdb])
+
+        client = ["--cert", tls["client.crt"], "--key", tls["client.key"]]
+        p = replay_tls("--tls", *client)  # the system store does not know the test CA
+        self.assertEqual(p.returncode, 5, stderr_text(p))
+        self.assertIn("certificate verification failed", stderr_text(p))
+        p = replay_tls("--tls", "--cacert", tls["ca.crt"], "--sni", "elsewhere.test", *client)
+        self.assertEqual(p.returncode, 5, stderr_text(p))
+        self.assertIn("hostname mismatch", stderr_text(p))
+        p = replay_tls("--tls", "--cacert", tls["ca.crt"])  # no client certificate
+        self.assertEqual(p.returncode, 5, stderr_text(p))
+        p = replay_tls()  # plain client on the TLS port
+        self.assertEqual(p.returncode, 5, stderr_text(p))
+        self.assertIn("add --tls", stderr_text(p))
+        self.assertEqual(target.cli("DBSIZE"), "0")
+
+        p = replay_tls("--tls", "--cacert", tls["ca.crt"], *client)
+        self.assertEqual(p.returncode, 0, stderr_text(p))
+        self.assertEqual(snapshot(target), snapshot(self.server("loaded", rdb=rdb)))
+
+
+def make_tls_files(d):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, by the openssl CLI."""
+    os.makedirs(d, exist_ok=True)
+    f = {n: os.path.join(d, n) for n in
+         ["ca.key", "ca.crt", "server.key", "server.crt", "client.key", "client.crt", "san.ext"]}
+
+    def ssl(*args):
+        subprocess.run(["openssl", *args], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f["ca.key"], "-out",
+        f["ca.crt"], "-days", "2", "-subj", "/CN=restore-agent test CA")
+    with open(f["san.ext"], "w") as out:
+        out.write("subjectAltName=IP:127.0.0.1,DNS:redis.test\n")
+    for who in ("server", "client"):
+        csr = os.path.join(d, who + ".csr")
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f[who + ".key"], "-out", csr,
+            "-subj", "/CN=" + who)
+        ssl("x509", "-req", "-in", csr, "-CA", f["ca.crt"], "-CAkey", f["ca.key"],
+            "-CAcreateserial", "-out", f[who + ".crt"], "-days", "2", "-extfile", f["san.ext"])
+    return f
 
 
 def crc64(data):
