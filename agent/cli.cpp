@@ -226,8 +226,9 @@ std::unique_ptr<Cli> BuildCli() {
       "inspect",
       "Read a backup without any server: what it is (mysqldump, pg_dump, pg_dumpall, rdb),\n"
       "whether the gzip is intact end to end, whether the dump is complete (its trailer), and\n"
-      "its tables with row counts. Exit 0 only when complete and intact.");
-  cmd->add_option("SOURCE", in.source, "backup file, or - for stdin")->required();
+      "its tables with row counts. Exit 0 only when complete and intact.\n"
+      "A directory (the system-storage tree): its regular files and their total bytes.");
+  cmd->add_option("SOURCE", in.source, "backup file, - for stdin, or a directory")->required();
   cmd->add_flag("--json", in.json, "print the result as JSON");
   cmd->add_flag("--keys", in.keys,
                 "RDB: list every key with its db, type, encoding, expiry and element count");
