@@ -1,5 +1,6 @@
 #include "agent/cli.h"
 
+#include <cstdlib>
 #include <gnu/libc-version.h>
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
@@ -63,8 +64,17 @@ void AddPasswordOptions(CLI::App* cmd, PasswordOptions* o, const std::string& de
 // -h/-p/-s as redis-cli spells them, so --help alone asks for help.
 void AddRedisServerOptions(CLI::App* c, RedisServerOptions* o) {
   c->set_help_flag("--help", "Print this help message and exit");
-  c->add_option("-h,--host", o->host, "redis host")->capture_default_str();
-  c->add_option("-p,--port", o->port, "redis port")->capture_default_str();
+  // REDIS_HOST / REDIS_PORT set the defaults (a pod whose Redis is not on 127.0.0.1:6379). A
+  // Kubernetes service link such as REDIS_PORT=tcp://10.0.0.1:6379 is not a port: ignored.
+  if (const char* h = getenv("REDIS_HOST"); h != nullptr && *h != '\0') o->host = h;
+  if (const char* p = getenv("REDIS_PORT"); p != nullptr && *p != '\0' &&
+                                            std::string(p).find_first_not_of("0123456789") ==
+                                                std::string::npos)
+    o->port = std::stoi(p);
+  c->add_option("-h,--host", o->host, "redis host (default: REDIS_HOST, else 127.0.0.1)")
+      ->capture_default_str();
+  c->add_option("-p,--port", o->port, "redis port (default: REDIS_PORT, else 6379)")
+      ->capture_default_str();
   c->add_option("-s,--socket", o->socket, "redis unix socket (wins over host and port)");
   c->add_option("--redis-user", o->redis_user, "ACL user for AUTH");
   AddPasswordOptions(c, &o->password, "REDISCLI_AUTH");

@@ -172,7 +172,9 @@ DumpScan ScanDump(DumpInput& input, DumpCensus* census) {
 
 DumpKind CheckBackupBeforeRestore(const std::string& path, DumpCensus* census) {
   StreamCounters counters;
-  DumpInput input(path, &counters);
+  // stdin redirected from a file (`restore-agent restore-mysql - < backup.gz`): read it through
+  // a new open file of its own, so that the restore's reader keeps its place.
+  DumpInput input(path == "-" ? "/proc/self/fd/0" : path, &counters);
   const DumpScan scan = ScanDump(input, census);
   if (!scan.status.ok()) {
     const SplitError& e = scan.status.error;

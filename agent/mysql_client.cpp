@@ -4,6 +4,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "agent/error.h"
@@ -55,10 +56,21 @@ std::vector<std::string> MysqlAuthPlugins() {
   return found;
 }
 
+// As Connector/C resolves it: a port of 0 means MYSQL_TCP_PORT, else 3306; localhost without a
+// socket means MYSQL_UNIX_PORT, else the compiled-in socket.
 std::string DescribeEndpoint(const MysqlTarget& t) {
   if (!t.socket.empty()) return "socket '" + t.socket + "'";
   const std::string host = t.host.empty() ? "localhost" : t.host;
-  return "'" + host + ":" + std::to_string(t.port == 0 ? 3306 : t.port) + "'";
+  if (host == "localhost") {
+    const char* sock = getenv("MYSQL_UNIX_PORT");
+    return sock != nullptr && *sock != '\0' ? "socket '" + std::string(sock) + "'"
+                                            : "localhost (the default socket)";
+  }
+  const char* env_port = getenv("MYSQL_TCP_PORT");
+  const std::string port = t.port != 0 ? std::to_string(t.port)
+                           : env_port != nullptr && *env_port != '\0' ? env_port
+                                                                      : "3306";
+  return "'" + host + ":" + port + "'";
 }
 
 MysqlConnection MysqlConnection::Connect(const MysqlTarget& target,

@@ -45,6 +45,7 @@ std::optional<nlohmann::json> Cluster::Get(const std::vector<std::string>& args)
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"-o", "json"});
   RunResult r;
+  answered_ = false;
   try {
     r = Run({.argv = argv, .timeout_seconds = 120});
   } catch (const std::exception&) {
@@ -52,15 +53,16 @@ std::optional<nlohmann::json> Cluster::Get(const std::vector<std::string>& args)
     throw;
   }
   if (!r.ok()) {
-    if (r.err.find("NotFound") != std::string::npos || r.err.find("not found") != std::string::npos ||
-        r.err.find("doesn't have a resource type") != std::string::npos ||
-        o_.dry_run)
-      return std::nullopt;
+    answered_ = r.err.find("NotFound") != std::string::npos ||
+                r.err.find("not found") != std::string::npos ||
+                r.err.find("doesn't have a resource type") != std::string::npos;
+    if (answered_ || o_.dry_run) return std::nullopt;
     throw ClusterError("'" + ShellQuote(argv) + "' failed (exit " + std::to_string(r.exit_code) +
                        "): " + r.err);
   }
   nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
   if (j.is_discarded()) throw ClusterError("'" + ShellQuote(argv) + "' did not print JSON");
+  answered_ = true;
   return j;
 }
 

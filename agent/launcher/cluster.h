@@ -51,6 +51,8 @@ class Cluster {
   RunResult Do(const std::vector<std::string>& args, const Call& call = {});
   // A read-only query: runs in dry-run mode too, returns JSON; nullopt when not found.
   std::optional<nlohmann::json> Get(const std::vector<std::string>& args);
+  // Whether the last Get had an answer from the cluster (found, or "not found").
+  bool answered() const { return answered_; }
 
   // The DeploymentConfig or Deployment NAME; nullopt when neither exists. Dry run: a
   // placeholder unless the cluster answers.
@@ -69,6 +71,7 @@ class Cluster {
 
  private:
   ClusterOptions o_;
+  bool answered_ = false;
 };
 
 }  // namespace ra::launcher

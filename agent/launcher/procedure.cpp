@@ -50,10 +50,10 @@ class Procedure {
     const auto am = cluster_.Get({"apimanager"});
     if (am && !(*am)["items"].empty())
       mode_ = "operator";
-    else if (am || !dry_)
+    else if (cluster_.answered())
       mode_ = "template";
     else
-      mode_ = "operator";  // a plan without a cluster: shows the operator variant
+      mode_ = "operator (assumed: no cluster answered; --install chooses)";
   }
 
   std::vector<Step> Steps() {
@@ -120,7 +120,7 @@ class Procedure {
       Note("--install skip: the Secrets, ConfigMaps and install are left as they are");
       return;
     }
-    if (mode_ == "operator") {
+    if (mode_.rfind("operator", 0) == 0) {
       for (const auto& f : SecretFiles()) cluster_.Do({"apply", "-f", set_.Path(f)});
       for (const auto& f : ConfigMapFiles()) cluster_.Do({"apply", "-f", set_.Path(f)});
       if (!o_.apimanager_file.empty()) {
@@ -224,7 +224,7 @@ class Procedure {
   void ZyncDatabase() {
     std::string apimanager;
     std::vector<Workload> zync;
-    if (mode_ == "operator") {
+    if (mode_.rfind("operator", 0) == 0) {
       const auto am = cluster_.Get({"apimanager"});
       if (am && !(*am)["items"].empty()) {
         const auto& item = (*am)["items"][0];
@@ -276,13 +276,15 @@ class Procedure {
   }
 
   void PutZyncBack(const std::string& apimanager, const std::vector<Workload>& zync) {
-    if (mode_ == "operator") {
+    if (mode_.rfind("operator", 0) == 0) {
       nlohmann::json spec = journal_.Fact("zync/spec").value_or(nlohmann::json::object());
       // A merge patch keeps keys it does not name: replicas the saved spec left unset are
       // removed (null) so that the operator's default applies again, not our 0.
       for (const char* part : {"appSpec", "queSpec"}) {
-        if (!spec.contains(part) || !spec[part].is_object()) spec[part] = nlohmann::json::object();
-        if (!spec[part].contains("replicas")) spec[part]["replicas"] = nullptr;
+        if (!spec.contains(part) || !spec[part].is_object())
+          spec[part] = nullptr;  // it was not there: remove what our patch added
+        else if (!spec[part].contains("replicas"))
+          spec[part]["replicas"] = nullptr;
       }
       cluster_.Do({"patch", "apimanager/" + apimanager, "--type", "merge", "-p",
                    nlohmann::json({{"spec", {{"zync", spec}}}}).dump()},
