@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds a fully static restore-agent on a fresh Debian 12 machine and prints its path last.
+# Builds a fully static restore-agent (and restore-launcher, for any Linux host) on a fresh
+# Debian 12 machine and prints the agent's path last.
 #
 # Debian's static libpq.a needs GSSAPI and LDAP, and its libmariadb.a needs GnuTLS, which have
 # no static libraries in Debian. So libpq (with libpgcommon/libpgport) and MariaDB Connector/C
@@ -114,6 +115,8 @@ fi
 
 log "building the static agent"
 cmake -S "$repo" -B "$out" -DRA_STATIC=ON -DRA_STATIC_DEPS="$cache" -DCMAKE_BUILD_TYPE=MinSizeRel >&2
-cmake --build "$out" -j"$jobs" --target restore-agent >&2
-file "$out/restore-agent" | grep -q "statically linked" || { log "not statically linked"; exit 1; }
+cmake --build "$out" -j"$jobs" --target restore-agent restore-launcher >&2
+for exe in restore-agent restore-launcher; do
+  file "$out/$exe" | grep -q "statically linked" || { log "$exe is not statically linked"; exit 1; }
+done
 echo "$out/restore-agent"

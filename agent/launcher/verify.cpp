@@ -171,7 +171,14 @@ int RunVerify(const VerifyOptions& o) {
   } else {
     fs::create_directories(work);
   }
-  if (IsRoot()) chmod(work.c_str(), 0711);  // PostgreSQL runs as nobody and must get through
+  if (IsRoot()) {
+    // PostgreSQL refuses root and runs as nobody, which must get through to its data dir.
+    for (fs::path p = fs::absolute(work); p != p.root_path(); p = p.parent_path()) {
+      struct stat st {};
+      if (stat(p.c_str(), &st) == 0 && (st.st_mode & 0011) != 0011)
+        chmod(p.c_str(), (st.st_mode & 07777) | 0011);
+    }
+  }
   std::cout << "\nThrowaway servers in " << work << std::endl;
   Outcome out;
   const auto started = std::chrono::steady_clock::now();

@@ -202,9 +202,12 @@ class Launcher(TempDirTestCase):
                                      if a[0] == "exec" and "restore-mysql" in a)
         self.assertEqual(mysql_restores(), 1)
 
-        rc, out = self.run_all("--cli", "kubectl")
+        rc, out = self.run_all("--cli", "kubectl", "-n", "threescale")
         self.assertEqual(rc, 0, out)
         self.assertIn("Continuing from the journal", out)
+        with open(os.path.join(self.state, "calls.jsonl")) as f:
+            rerun = [json.loads(line) for line in f][-60:]
+        self.assertTrue(all(c["namespace"] == "threescale" and c["cli"] == "kubectl" for c in rerun))
         self.assertIn("done earlier: install, stop-writers, system-mysql", out)
         self.assertEqual(mysql_restores(), 1)  # not run again
         self.assert_restored()

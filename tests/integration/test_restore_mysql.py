@@ -71,6 +71,18 @@ class SakilaRoundTrip(TempDirTestCase):
         self.assertEqual(p.returncode, 0, stderr_text(p))
         self.assertEqual(self.db.checksums("sakila_stdin"), self.db.checksums("sakila"))
 
+    def test_stdin_redirected_from_a_file(self):
+        # `restore-agent restore-mysql - < backup.gz`: stdin is a regular file, checked end to
+        # end first through its own open file, then restored from where the reader stood.
+        path = self.write("stdin.sql.gz", gzip_bytes(self.dump))
+        self.db.drop("sakila_redirect")
+        with open(path, "rb") as f:
+            p = run_agent(base_args("sakila_redirect", self.db.socket) + ["--create-database", "-"],
+                          stdin=f)
+        self.assertEqual(p.returncode, 0, stderr_text(p))
+        self.assertIn("checked 'stdin' end to end", stderr_text(p))
+        self.assertEqual(self.db.checksums("sakila_redirect"), self.db.checksums("sakila"))
+
     def test_plain_and_multi_member_gzip(self):
         half = len(self.dump) // 2
         multi = gzip_bytes(self.dump[:half]) + gzip_bytes(self.dump[half:])

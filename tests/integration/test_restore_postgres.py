@@ -148,6 +148,10 @@ class PostgresRestore(TempDirTestCase):
         p = self.restore(["-"], input_bytes=self.dumpall_gz)
         self.assertEqual(p.returncode, 0, stderr_text(p))
         self.assert_same_as_source()
+        with open(self.write("redirect.sql.gz", self.dumpall_gz), "rb") as f:  # - < file
+            p = self.restore(["-"], stdin=f)
+        self.assertEqual(p.returncode, 0, stderr_text(p))
+        self.assert_same_as_source()
         if UNIT_TESTS:
             corpus = self.write("dumpall.sql", self.dumpall)
             single = self.write("pg_dump.sql", self.src.dump("zync_production"))

@@ -234,12 +234,14 @@ def copy_into(state, src, dest, contents_only):
 
 def main():
     argv = sys.argv[1:]
+    namespace = None
     if "-n" in argv:
         i = argv.index("-n")
+        namespace = argv[i + 1]
         del argv[i:i + 2]
     with open(os.path.join(STATE_DIR, "calls.jsonl"), "a") as log:
-        log.write(json.dumps({"cli": os.path.basename(sys.argv[0]), "args": argv,
-                              "t": round(time.time(), 3)}) + "\n")
+        log.write(json.dumps({"cli": os.path.basename(sys.argv[0]), "namespace": namespace,
+                              "args": argv, "t": round(time.time(), 3)}) + "\n")
     lock = open(os.path.join(STATE_DIR, "lock"), "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
     state = load()
