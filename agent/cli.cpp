@@ -184,6 +184,11 @@ std::unique_ptr<Cli> BuildCli() {
   cmd->add_flag("--create-database", rm.create_database,
                 "create --database first if it does not exist");
   AddPasswordOptions(cmd, &rm.password, "MYSQL_PWD");
+  cmd->add_option("-j,--jobs", rm.jobs,
+                  "connections loading INSERTs in parallel (0: the number of CPUs; 1: serial, one "
+                  "connection)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   cmd->add_flag("-f,--force", rm.force,
                 "go on after server errors, count them, and exit 6 if there were any");
   cmd->add_option("--wait", rm.wait_seconds,

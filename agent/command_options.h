@@ -30,6 +30,7 @@ struct RestoreMysqlOptions {
   bool skip_preflight = false;
   std::string once_marker;
   bool stay = false;  // sidecar: keep running after the restore until SIGTERM
+  int jobs = 0;       // INSERT connections; 0: the number of CPUs; 1: serial
 };
 
 struct RestorePostgresOptions {

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
+#include <thread>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "agent/identity.h"
 #include "agent/log.h"
 #include "agent/mysql_client.h"
+#include "agent/mysql_parallel.h"
 #include "agent/once_marker.h"
 #include "agent/report.h"
 #include "agent/signals.h"
@@ -33,6 +36,14 @@ struct RestoreSummary {
   uint64_t rows = 0;
   uint64_t row_mismatches = 0;
 };
+
+// mysqldump's `/*!40000 ALTER TABLE t DISABLE KEYS */` and its ENABLE twin.
+bool IsKeysToggle(const std::string& sql) {
+  std::string upper;
+  for (char c : sql) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper.find("DISABLE KEYS") != std::string::npos ||
+         upper.find("ENABLE KEYS") != std::string::npos;
+}
 
 std::string Where(const std::string& name, const SqlStatement& st) {
   return name + ":" + std::to_string(st.line) + " (statement " + std::to_string(st.number) +
@@ -144,6 +155,18 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
                   (opt.database.empty() ? "" : " database '" + opt.database + "'"),
               {{"server_version", server_version}});
 
+    const int jobs = opt.jobs > 0 ? opt.jobs
+                                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    std::unique_ptr<MysqlParallelLoader> loader;
+    if (jobs > 1) {
+      loader = std::make_unique<MysqlParallelLoader>(
+          target, jobs, opt.force, input.name(),
+          std::chrono::milliseconds(static_cast<int64_t>(opt.wait_seconds * 1000)));
+      log::Info("loading with " + std::to_string(jobs) +
+                    " connections for INSERTs (--jobs), schema statements in dump order",
+                {{"jobs", jobs}});
+    }
+
     input.StartReadAhead();
     ProgressReporter progress(counters, ParseProgressMode(opt.common.progress), "statements");
     SqlStatement st;
@@ -158,9 +181,50 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
                       StopSignal());
         }
         const StatementInfo info = ClassifyMysqlStatement(st.text);
+        if (loader) {
+          // Parallel: INSERTs to the workers; everything else here, after the barrier it needs.
+          const std::string table = QualifiedName(info, current_db);
+          switch (info.kind) {
+            case StatementKind::kInsert: {
+              TableCount& t = summary.tables.Table(table);
+              const uint64_t rows = CountInsertRows(st.text);
+              t.rows += rows;
+              summary.rows += rows;
+              if (!info.plain_insert) t.exact = false;
+              ++summary.statements;
+              counters.items = summary.statements;
+              loader->Submit(std::move(st), info, table);
+              continue;
+            }
+            case StatementKind::kLockTables:
+            case StatementKind::kUnlockTables:
+              ++summary.statements;  // would lock the loading connections out
+              continue;
+            case StatementKind::kAlterTable:
+              if (IsKeysToggle(st.text)) {  // DISABLE/ENABLE KEYS: a no-op for InnoDB
+                ++summary.statements;
+                continue;
+              }
+              loader->WaitTable(table);
+              break;
+            case StatementKind::kCreateTable:
+            case StatementKind::kDropTable:
+              loader->WaitTable(table);
+              break;
+            case StatementKind::kSet:
+            case StatementKind::kUse:
+              break;  // replayed on the workers below
+            default:
+              loader->WaitAll();  // views, routines, triggers, events, other DDL
+              break;
+          }
+        }
         const MysqlResult r = conn.Execute(st.text);
         ++summary.statements;
         counters.items = summary.statements;
+        if (loader && r.ok &&
+            (info.kind == StatementKind::kSet || info.kind == StatementKind::kUse))
+          loader->AddSessionStatement(st.text);
         if (!r.ok) {
           const std::string message = Where(input.name(), st) + ": [" +
                                       std::to_string(r.error_code) + " " + r.sqlstate + "] " +
@@ -228,6 +292,11 @@ int RunRestoreMysql(const RestoreMysqlOptions& opt) {
     }
     const SplitStatus status = splitter.Finish();
     apply_ready();
+    if (loader) {
+      loader->Finish();
+      for (const auto& [table, rows] : loader->ServerRows()) summary.tables.Table(table).server_rows += rows;
+      summary.failed += loader->failed();
+    }
     if (!status.ok()) {
       throw Error(ErrorKind::kCorrupt, input.name() + ":" + std::to_string(status.error.line) +
                                            " (byte " + std::to_string(status.error.offset) + "): " +
