@@ -221,6 +221,11 @@ std::unique_ptr<Cli> BuildCli() {
       "-d,--dbname", rp.dbname,
       "first database, or a conninfo string / URI (default: PGDATABASE, the user name)");
   AddPasswordOptions(cmd, &rp.password, "PGPASSWORD, read by libpq");
+  cmd->add_option("-j,--jobs", rp.jobs,
+                  "connections loading COPY blocks and building indexes in parallel, like "
+                  "pg_restore -j (a backup file only; 0: the number of CPUs; 1: serial)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   cmd->add_option("--on-error", rp.on_error,
                   "stop at the first error, or continue like psql -f (counts them, exit 6)")
       ->check(CLI::IsMember({"stop", "continue"}))

@@ -46,6 +46,7 @@ struct RestorePostgresOptions {
   bool skip_preflight = false;
   std::string once_marker;
   bool stay = false;  // sidecar: keep running after the restore until SIGTERM
+  int jobs = 0;       // COPY/index connections; 0: the number of CPUs; 1: serial
 };
 
 struct InspectOptions {

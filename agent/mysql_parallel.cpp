@@ -18,7 +18,7 @@ MysqlParallelLoader::MysqlParallelLoader(const MysqlTarget& target, int workers,
                                          std::string source_name, std::chrono::milliseconds wait)
     : force_(force),
       source_(std::move(source_name)),
-      max_queued_bytes_(static_cast<size_t>(workers) * 24u << 20) {
+      max_queued_bytes_(static_cast<size_t>(workers) * (2u << 20)) {
   std::vector<MysqlConnection> conns;
   for (int i = 0; i < workers; ++i) conns.push_back(MysqlConnection::Connect(target, wait));
   for (int i = 0; i < workers; ++i)

@@ -1,6 +1,8 @@
 #include "agent/restore_postgres.h"
 
 #include <chrono>
+#include <memory>
+#include <thread>
 #include <set>
 
 #include "agent/dump_input.h"
@@ -10,6 +12,7 @@
 #include "agent/log.h"
 #include "agent/once_marker.h"
 #include "agent/pg_client.h"
+#include "agent/pg_parallel.h"
 #include "agent/report.h"
 #include "agent/signals.h"
 #include "agent/table_tally.h"
@@ -158,6 +161,22 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
       }
     }
 
+    const int jobs = opt.jobs > 0 ? opt.jobs
+                                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    std::unique_ptr<PgParallelLoader> loader;
+    std::set<std::string> loaded;  // tables that received rows since this restore created them
+    if (jobs > 1 && input.is_regular_file()) {
+      // Each worker reads the file through its own reader up to the COPY blocks it loads.
+      loader = std::make_unique<PgParallelLoader>(opt.source == "-" ? "/proc/self/fd/0" : opt.source,
+                                                  target, jobs, stop_on_error_default, wait);
+      loader->Connected(conn.dbname());
+      log::Info("loading COPY blocks and indexes with " + std::to_string(jobs) +
+                    " connections (--jobs); everything else in dump order",
+                {{"jobs", jobs}});
+    } else if (jobs > 1) {
+      log::Info("the backup is a stream (stdin): loading on one connection (--jobs needs a file)");
+    }
+
     input.StartReadAhead();
     ProgressReporter progress(counters, ParseProgressMode(opt.common.progress), "statements");
     PgDumpItem item;
@@ -182,6 +201,41 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
       const std::string where = Where(input.name(), st.line, st.number, st.offset);
       ++statements;
       counters.items = statements;
+      if (loader) {
+        const size_t p = st.text.find_first_not_of(" \t\r\n");
+        const std::string_view head =
+            p == std::string::npos ? std::string_view() : std::string_view(st.text).substr(p, 40);
+        if (info.kind == StatementKind::kCopyFromStdin) {
+          ++copies;
+          copy_info = info;
+          copy_open = false;
+          const std::string name = conn.dbname() + "." + QualifiedName(info, "");
+          // TRUNCATE first (no WAL at wal_level=minimal) only when this restore created the
+          // table and nothing has been loaded into it since.
+          const bool fresh = tables.Table(name).created && loaded.insert(name).second;
+          loader->SubmitCopy(copies, st.text, name, fresh, where);
+          return;
+        }
+        if (info.kind == StatementKind::kInsert) loaded.insert(conn.dbname() + "." + QualifiedName(info, ""));
+        if (info.kind == StatementKind::kCreateTable) loaded.erase(conn.dbname() + "." + QualifiedName(info, ""));
+        const bool session = info.kind == StatementKind::kSet ||
+                             head.rfind("SELECT pg_catalog.set_config(", 0) == 0;
+        if (session) {
+          const PgResult r = conn.Execute(st.text);
+          if (r.ok) {
+            loader->AddSessionStatement(st.text);
+            return;
+          }
+          fail_or_count(where + ": " + r.Describe() + " (in " + DescribeStatement(info) + ")",
+                        r.connection_lost);
+          return;
+        }
+        if (const std::string table = PgParallelTarget(st.text); !table.empty()) {
+          loader->SubmitStatement(st.text, table, where);  // an index or a non-FK constraint
+          return;
+        }
+        if (head.rfind("SELECT pg_catalog.setval(", 0) != 0) loader->WaitAll();
+      }
       if (info.kind == StatementKind::kCopyFromStdin) {
         ++copies;
         copy_info = info;
@@ -235,12 +289,14 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
         for (const auto& a : m.args) {
           if (a.rfind("-reuse-previous", 0) != 0) positional.push_back(a);
         }
+        if (loader) loader->WaitAll();  // the workers' jobs belong to this database
         PgTarget next = target;
         next.dbname = positional.empty() || positional[0] == "-" ? conn.dbname() : positional[0];
         if (positional.size() > 1 && positional[1] != "-") next.user = positional[1];
         conn.Close();
         conn = PgConnection::Connect(next, wait);
         databases.push_back(conn.dbname());
+        if (loader) loader->Connected(conn.dbname());
         log::Info("connected to database '" + conn.dbname() + "' (" + input.name() + ":" +
                       std::to_string(m.line) + ")",
                   {{"database", conn.dbname()}});
@@ -279,6 +335,10 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
             }
             break;
           case PgDumpItem::Type::kCopyEnd: {
+            if (loader) {  // a worker loads this block: count the dump's rows here
+              tables.Table(conn.dbname() + "." + QualifiedName(copy_info, "")).rows += item.rows;
+              break;
+            }
             if (!copy_open) break;
             copy_open = false;
             const PgResult r = conn.EndCopy();
@@ -315,6 +375,11 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
     }
     const SplitStatus status = splitter.Finish();
     apply_ready();
+    if (loader) {
+      loader->Finish();
+      for (const auto& [name, rows] : loader->ServerRows()) tables.Table(name).server_rows += rows;
+      errors += loader->errors();
+    }
     if (!status.ok()) {
       throw Error(ErrorKind::kCorrupt, input.name() + ":" + std::to_string(status.error.line) +
                                            " (byte " + std::to_string(status.error.offset) + "): " +

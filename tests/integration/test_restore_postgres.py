@@ -170,6 +170,19 @@ class PostgresRestore(TempDirTestCase):
         self.assertEqual(self.dst.row_counts("pagila_copy"), self.src.row_counts("pagila"))
         self.assertEqual(self.dst.dump("pagila_copy"), self.src.dump("pagila"))
 
+    def test_4_parallel_and_serial_give_the_source(self):
+        # --jobs 4: COPY blocks, indexes and constraints on four connections; --jobs 1: one.
+        path = self.write("jobs.sql.gz", self.dumpall_gz)
+        for jobs in ("4", "1"):
+            with self.subTest(jobs=jobs):
+                report = self.path(f"jobs{jobs}.json")
+                p = self.restore(["--jobs", jobs, "--report", report, path])
+                self.assertEqual(p.returncode, 0, stderr_text(p))
+                self.assertEqual("with 4 connections" in stderr_text(p), jobs == "4")
+                self.assert_same_as_source()
+                for t in read_json(report)["tables"]:
+                    self.assertEqual(t["rows"], t["server_rows"], t)
+
     def test_inspect_pg_dumpall(self):
         p = run_agent(["inspect", "--json", self.write("all.gz", self.dumpall_gz)])
         self.assertEqual(p.returncode, 0, stderr_text(p))

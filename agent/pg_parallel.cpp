@@ -1,0 +1,307 @@
+#include "agent/pg_parallel.h"
+
+#include <cctype>
+
+#include "agent/dump_input.h"
+#include "agent/log.h"
+#include "agent/signals.h"
+#include "protocols/pg_dump_splitter.h"
+#include "protocols/pg_statement.h"
+
+namespace ra {
+namespace {
+
+std::string Upper(std::string_view s) {
+  std::string out;
+  for (char c : s) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The next word (an identifier possibly quoted, with dots) of `s` from `pos`.
+std::string NextName(const std::string& s, size_t pos) {
+  while (pos < s.size() && std::isspace(static_cast<unsigned char>(s[pos]))) ++pos;
+  const size_t start = pos;
+  bool quoted = false;
+  while (pos < s.size()) {
+    const char c = s[pos];
+    if (c == '"') quoted = !quoted;
+    else if (!quoted && (std::isspace(static_cast<unsigned char>(c)) || c == '(' || c == ';'))
+      break;
+    ++pos;
+  }
+  return s.substr(start, pos - start);
+}
+
+}  // namespace
+
+std::string PgCopyRelation(const std::string& sql) {
+  const size_t p = sql.find_first_not_of(" \t\r\n");
+  return p == std::string::npos ? "" : NextName(sql, p + 5);
+}
+
+std::string PgParallelTarget(const std::string& sql) {
+  const std::string up = Upper(sql.substr(0, 4096));
+  size_t p = up.find_first_not_of(" \t\r\n");
+  if (p == std::string::npos) return "";
+  if (up.compare(p, 13, "CREATE INDEX ") == 0 || up.compare(p, 20, "CREATE UNIQUE INDEX ") == 0) {
+    size_t on = up.find(" ON ", p);
+    if (on == std::string::npos) return "";
+    on += 4;
+    while (on < up.size() && up[on] == ' ') ++on;
+    if (up.compare(on, 5, "ONLY ") == 0) on += 5;
+    return NextName(sql, on);
+  }
+  if (up.compare(p, 12, "ALTER TABLE ") == 0 && up.find(" ADD CONSTRAINT ") != std::string::npos &&
+      up.find("FOREIGN KEY") == std::string::npos) {
+    size_t t = p + 12;
+    while (t < up.size() && up[t] == ' ') ++t;
+    if (up.compare(t, 5, "ONLY ") == 0) t += 5;
+    return NextName(sql, t);
+  }
+  return "";
+}
+
+PgParallelLoader::PgParallelLoader(std::string path, const PgTarget& target, int workers,
+                                   bool stop_on_error, std::chrono::milliseconds wait)
+    : path_(std::move(path)), target_(target), stop_on_error_(stop_on_error), wait_(wait) {
+  for (int i = 0; i < workers; ++i) threads_.emplace_back(&PgParallelLoader::Work, this, i);
+}
+
+PgParallelLoader::~PgParallelLoader() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    queue_.clear();
+  }
+  work_cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+void PgParallelLoader::Connected(const std::string& dbname) {
+  std::lock_guard<std::mutex> lock(mu_);
+  dbname_ = dbname;
+  session_.clear();
+}
+
+void PgParallelLoader::AddSessionStatement(const std::string& sql) {
+  std::lock_guard<std::mutex> lock(mu_);
+  session_.push_back(sql);
+}
+
+void PgParallelLoader::Fail(Error e) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_) error_ = std::move(e);
+  space_cv_.notify_all();
+  done_cv_.notify_all();
+}
+
+void PgParallelLoader::ThrowIfFailed() {
+  if (error_) throw *error_;
+}
+
+void PgParallelLoader::Submit(Job job) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // Jobs are small (a statement and a position): a short queue keeps the workers' readers close.
+  space_cv_.wait(lock, [&] { return error_.has_value() || queue_.size() < threads_.size() * 2; });
+  ThrowIfFailed();
+  job.dbname = dbname_;
+  job.session_version = session_.size();
+  ++in_flight_[job.table];
+  ++in_flight_total_;
+  queue_.push_back(std::move(job));
+  lock.unlock();
+  work_cv_.notify_one();
+}
+
+void PgParallelLoader::SubmitCopy(uint64_t copy_index, const std::string& sql,
+                                  const std::string& report_name, bool truncate_first,
+                                  const std::string& where) {
+  Job job;
+  job.copy = true;
+  job.copy_index = copy_index;
+  job.sql = sql;
+  job.table = PgCopyRelation(sql);
+  job.report_name = report_name;
+  job.truncate_first = truncate_first;
+  job.where = where;
+  Submit(std::move(job));
+}
+
+void PgParallelLoader::SubmitStatement(const std::string& sql, const std::string& table,
+                                       const std::string& where) {
+  WaitTable(table);
+  Job job;
+  job.sql = sql;
+  job.table = table + " (post-data)";  // its own count: WaitTable(table) does not wait for it
+  job.where = where;
+  Submit(std::move(job));
+}
+
+void PgParallelLoader::WaitTable(const std::string& table) {
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [&] {
+    if (error_) return true;
+    auto it = in_flight_.find(table);
+    return it == in_flight_.end() || it->second == 0;
+  });
+  ThrowIfFailed();
+}
+
+void PgParallelLoader::WaitAll() {
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [&] { return error_.has_value() || in_flight_total_ == 0; });
+  ThrowIfFailed();
+}
+
+void PgParallelLoader::Finish() {
+  WaitAll();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  ThrowIfFailed();
+}
+
+uint64_t PgParallelLoader::errors() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return errors_;
+}
+
+std::map<std::string, uint64_t> PgParallelLoader::ServerRows() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return server_rows_;
+}
+
+void PgParallelLoader::Work(int id) {
+  const std::string who = "loading connection " + std::to_string(id + 1);
+  try {
+    StreamCounters counters;
+    DumpInput input(path_, &counters);
+    input.StartReadAhead(2);
+    PgDumpSplitter splitter;
+    PgDumpItem item;
+    uint64_t copies_seen = 0;
+    bool input_done = false;
+    std::optional<PgConnection> conn;
+    std::string conn_db;
+    size_t session_applied = 0;
+
+    // Moves this worker's reader to the COPY statement number `index`.
+    auto seek_copy = [&](uint64_t index) {
+      for (;;) {
+        while (splitter.Next(&item)) {
+          if (item.type == PgDumpItem::Type::kStatement &&
+              ClassifyPgStatement(item.text).kind == StatementKind::kCopyFromStdin &&
+              ++copies_seen == index)
+            return;
+        }
+        if (input_done) throw Error(ErrorKind::kInternal, who + ": COPY block not found again");
+        const std::string_view chunk = input.NextChunk();
+        if (chunk.empty()) {
+          splitter.Finish();
+          input_done = true;
+        } else {
+          splitter.Feed(chunk);
+        }
+      }
+    };
+    // The next item of the current COPY block (data or end).
+    auto next_item = [&]() -> bool {
+      for (;;) {
+        if (splitter.Next(&item)) return true;
+        if (input_done) return false;
+        const std::string_view chunk = input.NextChunk();
+        if (chunk.empty()) {
+          splitter.Finish();
+          input_done = true;
+        } else {
+          splitter.Feed(chunk);
+        }
+      }
+    };
+
+    for (;;) {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      if (conn_db != job.dbname) session_applied = 0;
+      std::vector<std::string> session(session_.begin() + static_cast<long>(session_applied),
+                                       session_.begin() + static_cast<long>(job.session_version));
+      lock.unlock();
+      space_cv_.notify_one();
+
+      if (conn_db != job.dbname || !conn) {
+        PgTarget t = target_;
+        t.dbname = job.dbname;
+        conn.reset();
+        conn.emplace(PgConnection::Connect(t, wait_));
+        conn_db = job.dbname;
+      }
+      for (const auto& s : session) {
+        const PgResult r = conn->Execute(s);
+        if (!r.ok) throw Error(ErrorKind::kServer, who + ": replaying '" + s.substr(0, 80) + "': " + r.Describe());
+      }
+      session_applied = job.session_version;
+
+      PgResult result;
+      uint64_t copied = 0;
+      if (job.copy) {
+        seek_copy(job.copy_index);
+        bool ok = true;
+        if (job.truncate_first) {
+          result = conn->Execute("BEGIN");
+          if (result.ok) result = conn->Execute("TRUNCATE ONLY " + job.table);
+          ok = result.ok;
+        }
+        if (ok) result = conn->BeginCopy(job.sql);
+        const bool copying = ok && result.ok;
+        while (next_item() && item.type == PgDumpItem::Type::kCopyData) {
+          if (copying && !conn->PutCopyData(item.text)) {
+            result = conn->EndCopy();
+            throw Error(ErrorKind::kServer, job.where + ": sending COPY data failed (" + who + "): " + result.primary);
+          }
+        }
+        if (copying) {
+          result = conn->EndCopy(StopRequested() ? "restore interrupted" : nullptr);
+          copied = result.rows;
+        }
+        if (job.truncate_first) {
+          const PgResult end = conn->Execute(result.ok ? "COMMIT" : "ROLLBACK");
+          if (result.ok && !end.ok) result = end;
+        }
+      } else {
+        result = conn->Execute(job.sql);
+      }
+
+      std::lock_guard<std::mutex> guard(mu_);
+      if (!result.ok) {
+        const std::string message = job.where + ": " + result.Describe() + " (" + who + ")";
+        ++errors_;
+        if (stop_on_error_ || result.connection_lost) {
+          if (!error_) error_ = Error(ErrorKind::kServer, message);
+          space_cv_.notify_all();
+          done_cv_.notify_all();
+          return;
+        }
+        log::Error(message);
+      }
+      if (job.copy) server_rows_[job.report_name] += copied;
+      --in_flight_[job.table];
+      --in_flight_total_;
+      done_cv_.notify_all();
+    }
+  } catch (const Error& e) {
+    Fail(e);
+  } catch (const std::exception& e) {
+    Fail(Error(ErrorKind::kInternal, who + ": " + e.what()));
+  }
+}
+
+}  // namespace ra

@@ -1,0 +1,88 @@
+// Parallel loading of a plain pg_dump / pg_dumpall file, like pg_restore -j on an archive:
+// the main connection runs the dump in order and skips the data of each COPY block, which a
+// worker connection loads instead, reading the same file through its own reader up to that
+// block (`BEGIN; TRUNCATE ONLY t; COPY ...; COMMIT` for a table this restore created, so a
+// server with wal_level=minimal writes no WAL for it). Index and PRIMARY KEY / UNIQUE / CHECK
+// constraint statements run on the workers too, once their table's data is in; foreign keys,
+// triggers, ACLs and anything else run on the main connection after every earlier job is done.
+// Session statements (SET, set_config of search_path) are replayed on each worker in dump
+// order, and every \connect is a barrier: workers follow to the new database.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/error.h"
+#include "agent/pg_client.h"
+
+namespace ra {
+
+class PgParallelLoader {
+ public:
+  PgParallelLoader(std::string path, const PgTarget& target, int workers, bool stop_on_error,
+                   std::chrono::milliseconds wait);
+  ~PgParallelLoader();
+
+  // The main connection moved to `dbname` (after WaitAll): later jobs and session statements
+  // belong to it.
+  void Connected(const std::string& dbname);
+  void AddSessionStatement(const std::string& sql);
+  // The copy_index-th COPY statement of the stream (1-based); its rows are reported under
+  // `report_name` ("db.schema.table").
+  void SubmitCopy(uint64_t copy_index, const std::string& sql, const std::string& report_name,
+                  bool truncate_first, const std::string& where);
+  // A post-data statement on `table` (CREATE INDEX, ADD CONSTRAINT); waits for the table's data.
+  void SubmitStatement(const std::string& sql, const std::string& table, const std::string& where);
+  void WaitTable(const std::string& table);
+  void WaitAll();
+  void Finish();
+
+  uint64_t errors() const;
+  std::map<std::string, uint64_t> ServerRows() const;  // "db.schema.table" -> rows copied
+
+ private:
+  struct Job {
+    bool copy = false;
+    uint64_t copy_index = 0;
+    std::string sql, table, where, dbname, report_name;
+    bool truncate_first = false;
+    size_t session_version = 0;
+  };
+  void Work(int id);
+  void Fail(Error e);
+  void ThrowIfFailed();
+  void Submit(Job job);
+
+  const std::string path_;
+  const PgTarget target_;
+  const bool stop_on_error_;
+  const std::chrono::milliseconds wait_;
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_, space_cv_, done_cv_;
+  std::deque<Job> queue_;
+  std::string dbname_;
+  std::vector<std::string> session_;  // of the current database, in dump order
+  std::map<std::string, int> in_flight_;
+  int in_flight_total_ = 0;
+  bool stop_ = false;
+  std::optional<Error> error_;
+  uint64_t errors_ = 0;
+  std::map<std::string, uint64_t> server_rows_;
+  std::vector<std::thread> threads_;
+};
+
+// The table a CREATE INDEX is on, or of an ALTER TABLE ... ADD CONSTRAINT that is not a
+// FOREIGN KEY (those can run in parallel once the table is loaded); "" otherwise. Quoted as in
+// the dump.
+std::string PgParallelTarget(const std::string& sql);
+// The relation of a COPY ... FROM stdin, as written in the dump.
+std::string PgCopyRelation(const std::string& sql);
+
+}  // namespace ra
