@@ -50,6 +50,7 @@ std::string_view DumpInput::ReadDirect() {
 }
 
 void DumpInput::StartReadAhead(size_t depth) {
+  if (reader_.joinable()) return;
   kind();  // the head is read here, before the thread owns the stream
   depth_ = depth;
   reader_ = std::thread([this] { ReaderLoop(); });

@@ -78,7 +78,7 @@ class DumpInput {
 // Hands a DumpInput's decompressed bytes to the RDB reader.
 class DumpRdbInput : public RdbInput {
  public:
-  explicit DumpRdbInput(DumpInput& in) : in_(in) {}
+  explicit DumpRdbInput(DumpInput& in) : in_(in) { in_.StartReadAhead(); }
   size_t Read(char* buf, size_t cap) override;
 
  private:

@@ -132,6 +132,7 @@ const char* ExpectedTrailer(DumpKind kind) {
 DumpScan ScanDump(DumpInput& input, DumpCensus* census) {
   DumpScan scan;
   scan.kind = input.kind();
+  input.StartReadAhead();  // decompression on one core, splitting on the other
   const bool mysql = scan.kind == DumpKind::kMysqlDump;
   const bool pg =
       scan.kind == DumpKind::kPostgresDump || scan.kind == DumpKind::kPostgresClusterDump;

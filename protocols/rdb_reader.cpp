@@ -392,12 +392,17 @@ class RdbReader::Cursor {
     *b = static_cast<uint8_t>(buf_[pos_++]);
     return true;
   }
-  // Starts a new item: earlier bytes are checksummed and dropped.
+  // Starts a new item: earlier bytes are checksummed, and dropped once there are many of them
+  // (dropping at every item would move the rest of the buffer for every key).
   void BeginItem() {
-    crc_ = Crc64(crc_, buf_.data(), pos_);
-    base_ += pos_;
-    buf_.erase(0, pos_);
-    pos_ = 0;
+    crc_ = Crc64(crc_, buf_.data() + crc_pos_, pos_ - crc_pos_);
+    crc_pos_ = pos_;
+    if (pos_ >= kCompactBytes) {
+      base_ += pos_;
+      buf_.erase(0, pos_);
+      pos_ = 0;
+      crc_pos_ = 0;
+    }
   }
   uint64_t offset() const { return base_ + pos_; }
   size_t pos() const { return pos_; }
@@ -417,9 +422,11 @@ class RdbReader::Cursor {
     return true;
   }
 
+  static constexpr size_t kCompactBytes = 256 * 1024;
   RdbInput* in_;
   std::string buf_;
   size_t pos_ = 0;
+  size_t crc_pos_ = 0;  // bytes before it are in crc_
   uint64_t base_ = 0;
   uint64_t crc_ = 0;
 };

@@ -16,7 +16,9 @@ OUT_DIR receives:
   local/dir/system/           the system-storage tree (attachments)
   the ten secret and two configmap JSON files of `oc get secret|configmap NAME -o json`
 
---scale multiplies the row and key counts (1: about 18 MB of SQL; 17: about 300 MB).
+--scale multiplies the row and key counts (1: about 18 MB of SQL; 17: about 300 MB);
+--zync-scale sets zync's alone (1: about 3 MB; 100: about 300 MB); --backend-keys N adds N
+stats keys to backend-redis (benchmarks use 3 million).
 """
 import argparse
 import base64
@@ -232,6 +234,7 @@ def make_mysql(out, state, scale):
 
 
 def make_zync(out, state, scale):
+    """zync_production with rows; `scale` multiplies them (entries carry most of the bytes)."""
     info = servers.start_postgres(state)
     env = {**os.environ, **servers.postgres_env(info)}
     try:
@@ -271,7 +274,7 @@ def pipe(sock, db, commands):
         raise RuntimeError("redis-cli --pipe: " + p.stdout.decode(errors="replace"))
 
 
-def make_redis(out, state, scale):
+def make_redis(out, state, scale, backend_keys=0):
     n = lambda base: max(1, int(base * scale))  # noqa: E731
     rnd = random.Random(7)
     for name, fill in (("backend-redis", fill_backend), ("system-redis", fill_system)):
@@ -279,6 +282,8 @@ def make_redis(out, state, scale):
         try:
             for db, commands in fill(n, rnd).items():
                 pipe(info["socket"], db, [c if isinstance(c, list) else c.split(" ") for c in commands])
+            if name == "backend-redis" and backend_keys:
+                add_stats_keys(info["socket"], backend_keys)
             subprocess.run(["redis-cli", "-s", info["socket"], "SAVE"], check=True, stdout=subprocess.DEVNULL)
             shutil.copy(os.path.join(info["dir"], "dump.rdb"), os.path.join(out, f"{name}-dump.rdb"))
         finally:
@@ -306,6 +311,26 @@ def fill_backend(n, rnd):
     return {0: db0, 1: db1}
 
 
+def add_stats_keys(sock, count, batch=200000):
+    """`count` more db-0 keys shaped like backend's stats: counters with and without expiry,
+    and small hashes (about 2 in 3 strings)."""
+    done = 0
+    while done < count:
+        cmds = []
+        for i in range(done, min(count, done + batch)):
+            s, m = 1 + i % 500, 1 + i % 40
+            if i % 3 == 2:
+                cmds.append(["HSET", f"stats/{{service:{s}}}/uinst:{i}/metric:{m}/month:202611",
+                             "hits", i % 9973, "limit", 1000])
+            elif i % 3 == 1:
+                cmds.append(["SET", f"stats/{{service:{s}}}/cinstance:{i}/metric:{m}/hour:2026112{i % 10}",
+                             i % 65536, "EX", 86400 * 30])
+            else:
+                cmds.append(["SET", f"stats/{{service:{s}}}/metric:{m}/eternity:{i}", i])
+        pipe(sock, 0, cmds)
+        done += len(cmds)
+
+
 def fill_system(n, rnd):
     db = []
     for j in range(n(500)):
@@ -329,13 +354,13 @@ def make_storage(out, scale, seed=11):
     os.makedirs(os.path.join(root, "empty-dir"), exist_ok=True)
 
 
-def make(out, scale=1.0):
+def make(out, scale=1.0, zync_scale=None, backend_keys=0):
     os.makedirs(out, exist_ok=True)
     state = tempfile.mkdtemp(prefix="ra-sample-")
     try:
         make_mysql(out, state, scale)
-        make_zync(out, state, scale)
-        make_redis(out, state, scale)
+        make_zync(out, state, scale if zync_scale is None else zync_scale)
+        make_redis(out, state, scale, backend_keys)
     finally:
         shutil.rmtree(state, ignore_errors=True)
     make_storage(out, scale)
@@ -348,8 +373,11 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out")
     p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--zync-scale", type=float, help="row multiplier of zync (default: --scale)")
+    p.add_argument("--backend-keys", type=int, default=0,
+                   help="extra stats keys in backend-redis db 0 (benchmarks)")
     a = p.parse_args()
-    make(a.out, a.scale)
+    make(a.out, a.scale, a.zync_scale, a.backend_keys)
     print(a.out)
 
 
