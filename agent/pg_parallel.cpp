@@ -1,6 +1,7 @@
 #include "agent/pg_parallel.h"
 
 #include <cctype>
+#include <memory>
 
 #include "agent/dump_input.h"
 #include "agent/log.h"
@@ -114,12 +115,13 @@ void PgParallelLoader::Submit(Job job) {
   work_cv_.notify_one();
 }
 
-void PgParallelLoader::SubmitCopy(uint64_t copy_index, const std::string& sql,
+void PgParallelLoader::SubmitCopy(uint64_t copy_index, uint64_t offset, const std::string& sql,
                                   const std::string& report_name, bool truncate_first,
                                   const std::string& where) {
   Job job;
   job.copy = true;
   job.copy_index = copy_index;
+  job.offset = offset;
   job.sql = sql;
   job.table = PgCopyRelation(sql);
   job.report_name = report_name;
@@ -183,45 +185,67 @@ void PgParallelLoader::Work(int id) {
     StreamCounters counters;
     DumpInput input(path_, &counters);
     input.StartReadAhead(2);
-    PgDumpSplitter splitter;
+    std::unique_ptr<PgDumpSplitter> splitter;
     PgDumpItem item;
-    uint64_t copies_seen = 0;
+    std::string window;         // the chunk last fed to the splitter
+    uint64_t window_start = 0;  // its offset in the uncompressed stream
+    uint64_t read_end = 0;      // uncompressed bytes taken from the input so far
     bool input_done = false;
     std::optional<PgConnection> conn;
     std::string conn_db;
     size_t session_applied = 0;
 
-    // Moves this worker's reader to the COPY statement number `index`.
-    auto seek_copy = [&](uint64_t index) {
+    auto feed_more = [&]() -> bool {
+      if (input_done) return false;
+      const std::string_view chunk = input.NextChunk();
+      if (chunk.empty()) {
+        splitter->Finish();
+        input_done = true;
+        return true;
+      }
+      window.assign(chunk);
+      window_start = read_end;
+      read_end += chunk.size();
+      splitter->Feed(window);
+      return true;
+    };
+    // Moves this worker's reader to the COPY statement at uncompressed byte `offset`: what comes
+    // before is only decompressed, and splitting starts at the statement.
+    auto seek_copy = [&](uint64_t offset) {
+      splitter = std::make_unique<PgDumpSplitter>();
+      if (offset < window_start)
+        throw Error(ErrorKind::kInternal, who + ": COPY block behind the reader");
+      if (offset < read_end) {
+        splitter->Feed(std::string_view(window).substr(offset - window_start));
+      } else {
+        for (;;) {
+          const std::string_view chunk = input.NextChunk();
+          if (chunk.empty()) throw Error(ErrorKind::kInternal, who + ": COPY block not found again");
+          if (read_end + chunk.size() > offset) {
+            window.assign(chunk);
+            window_start = read_end;
+            read_end += chunk.size();
+            splitter->Feed(std::string_view(window).substr(offset - window_start));
+            break;
+          }
+          read_end += chunk.size();
+        }
+      }
       for (;;) {
-        while (splitter.Next(&item)) {
+        while (splitter->Next(&item)) {
           if (item.type == PgDumpItem::Type::kStatement &&
-              ClassifyPgStatement(item.text).kind == StatementKind::kCopyFromStdin &&
-              ++copies_seen == index)
+              ClassifyPgStatement(item.text).kind == StatementKind::kCopyFromStdin)
             return;
+          throw Error(ErrorKind::kInternal, who + ": no COPY statement at byte " + std::to_string(offset));
         }
-        if (input_done) throw Error(ErrorKind::kInternal, who + ": COPY block not found again");
-        const std::string_view chunk = input.NextChunk();
-        if (chunk.empty()) {
-          splitter.Finish();
-          input_done = true;
-        } else {
-          splitter.Feed(chunk);
-        }
+        if (!feed_more()) throw Error(ErrorKind::kInternal, who + ": COPY block not found again");
       }
     };
     // The next item of the current COPY block (data or end).
     auto next_item = [&]() -> bool {
       for (;;) {
-        if (splitter.Next(&item)) return true;
-        if (input_done) return false;
-        const std::string_view chunk = input.NextChunk();
-        if (chunk.empty()) {
-          splitter.Finish();
-          input_done = true;
-        } else {
-          splitter.Feed(chunk);
-        }
+        if (splitter->Next(&item)) return true;
+        if (!feed_more()) return false;
       }
     };
 
@@ -253,7 +277,7 @@ void PgParallelLoader::Work(int id) {
       PgResult result;
       uint64_t copied = 0;
       if (job.copy) {
-        seek_copy(job.copy_index);
+        seek_copy(job.offset);
         bool ok = true;
         if (job.truncate_first) {
           result = conn->Execute("BEGIN");

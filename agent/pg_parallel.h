@@ -1,7 +1,7 @@
 // Parallel loading of a plain pg_dump / pg_dumpall file, like pg_restore -j on an archive:
 // the main connection runs the dump in order and skips the data of each COPY block, which a
 // worker connection loads instead, reading the same file through its own reader up to that
-// block (`BEGIN; TRUNCATE ONLY t; COPY ...; COMMIT` for a table this restore created, so a
+// block, decompressing but not parsing what comes before it (`BEGIN; TRUNCATE ONLY t; COPY ...; COMMIT` for a table this restore created, so a
 // server with wal_level=minimal writes no WAL for it). Index and PRIMARY KEY / UNIQUE / CHECK
 // constraint statements run on the workers too, once their table's data is in; foreign keys,
 // triggers, ACLs and anything else run on the main connection after every earlier job is done.
@@ -34,9 +34,10 @@ class PgParallelLoader {
   // belong to it.
   void Connected(const std::string& dbname);
   void AddSessionStatement(const std::string& sql);
-  // The copy_index-th COPY statement of the stream (1-based); its rows are reported under
-  // `report_name` ("db.schema.table").
-  void SubmitCopy(uint64_t copy_index, const std::string& sql, const std::string& report_name,
+  // The copy_index-th COPY statement of the stream (1-based), at uncompressed byte `offset`;
+  // its rows are reported under `report_name` ("db.schema.table").
+  void SubmitCopy(uint64_t copy_index, uint64_t offset, const std::string& sql,
+                  const std::string& report_name,
                   bool truncate_first, const std::string& where);
   // A post-data statement on `table` (CREATE INDEX, ADD CONSTRAINT); waits for the table's data.
   void SubmitStatement(const std::string& sql, const std::string& table, const std::string& where);
@@ -51,6 +52,7 @@ class PgParallelLoader {
   struct Job {
     bool copy = false;
     uint64_t copy_index = 0;
+    uint64_t offset = 0;
     std::string sql, table, where, dbname, report_name;
     bool truncate_first = false;
     size_t session_version = 0;

@@ -213,7 +213,7 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
           // TRUNCATE first (no WAL at wal_level=minimal) only when this restore created the
           // table and nothing has been loaded into it since.
           const bool fresh = tables.Table(name).created && loaded.insert(name).second;
-          loader->SubmitCopy(copies, st.text, name, fresh, where);
+          loader->SubmitCopy(copies, st.offset, st.text, name, fresh, where);
           return;
         }
         if (info.kind == StatementKind::kInsert) loaded.insert(conn.dbname() + "." + QualifiedName(info, ""));

@@ -180,6 +180,16 @@ class Manifests(unittest.TestCase):
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.assertEqual(p.returncode, 2)
 
+    def test_compose_file_holds_the_3scale_versions_on_loopback(self):
+        # container/compose.yaml cannot run here (no containers); check what it declares.
+        with open(os.path.join(REPO, "container", "compose.yaml")) as f:
+            services = yaml.safe_load(f)["services"]
+        images = sorted(s["image"].rsplit("/", 1)[-1] for s in services.values())
+        self.assertEqual(images, ["mysql:8.0", "postgres:13", "redis:6.2", "redis:7.0"])
+        for name, s in services.items():
+            for port in s.get("ports", []):
+                self.assertTrue(port.startswith("127.0.0.1:"), f"{name}: {port}")
+
 
 if __name__ == "__main__":
     unittest.main()
