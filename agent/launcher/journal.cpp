@@ -13,6 +13,13 @@
 namespace ra::launcher {
 
 Journal::Journal(std::string path) : path_(std::move(path)) {
+  {
+    std::ifstream tail(path_, std::ios::binary | std::ios::ate);
+    if (tail && tail.tellg() > 0) {
+      tail.seekg(-1, std::ios::end);
+      needs_newline_ = tail.get() != '\n';  // a line cut by a crash: start on a fresh one
+    }
+  }
   std::ifstream in(path_);
   std::string line;
   while (std::getline(in, line)) {
@@ -34,7 +41,7 @@ void Journal::Append(const nlohmann::json& record) {
   r["at"] = std::chrono::duration_cast<std::chrono::seconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
-  const std::string line = r.dump() + "\n";
+  const std::string line = (needs_newline_ ? "\n" : "") + r.dump() + "\n";
   const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) throw Error(ErrorKind::kIo, "cannot write the journal '" + path_ + "': " + strerror(errno));
   const bool ok = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
@@ -42,6 +49,7 @@ void Journal::Append(const nlohmann::json& record) {
   const int saved = errno;
   close(fd);
   if (!ok) throw Error(ErrorKind::kIo, "cannot write the journal '" + path_ + "': " + strerror(saved));
+  needs_newline_ = false;
 }
 
 void Journal::MarkDone(const std::string& step) {

@@ -30,6 +30,7 @@ class Journal {
  private:
   void Append(const nlohmann::json& record);
   std::string path_;
+  bool needs_newline_ = false;
   std::set<std::string> done_;
   nlohmann::json facts_ = nlohmann::json::object();
 };
