@@ -12,6 +12,8 @@ packages=(
   mariadb-server mariadb-client postgresql postgresql-client redis-server redis-tools
   # test tools; podman builds the image (FROM scratch)
   gzip pigz python3 python3-yaml file openssl podman uidmap
+  # the libFuzzer targets (clang with its sanitizer and fuzzer runtimes)
+  clang libclang-rt-14-dev
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi

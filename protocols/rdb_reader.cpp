@@ -1,5 +1,6 @@
 #include "protocols/rdb_reader.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -412,7 +413,8 @@ class RdbReader::Cursor {
  private:
   bool Need(size_t n) {
     while (buf_.size() - pos_ < n) {
-      const size_t want = std::max<size_t>(n - (buf_.size() - pos_), 64 * 1024);
+      // Grow by what arrives, never by what a (possibly corrupt) length claims.
+      const size_t want = std::clamp<size_t>(n - (buf_.size() - pos_), 64 * 1024, 1 << 20);
       const size_t old = buf_.size();
       buf_.resize(old + want);
       const size_t got = in_->Read(buf_.data() + old, want);
