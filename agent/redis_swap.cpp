@@ -421,19 +421,34 @@ int RunRedisSwap(const RedisSwapOptions& opt) {
                 {"installs", installs}};
   journal.Append(begin);
 
-  // Stage everything first: a full disk stops the swap here, with nothing moved.
-  const std::string like = fs::exists(dir + "/" + dbfilename) ? dir + "/" + dbfilename : dir;
-  StageFile(opt.backup, dir + "/" + kStagedPrefix + dbfilename, like);
-  if (aof_base) {
-    const std::string staged = dir + "/" + installs[1]["staged"].get<std::string>();
-    if (dir_layout) {
-      StageAofDir(opt.backup, staged, appendfilename, like);
-    } else {
-      StageFile(opt.backup, staged, like);  // Redis < 7 loads an RDB-preamble appendonly.aof
+  // Stage everything first: a full disk stops the swap here, with nothing moved — and with
+  // nothing left behind either: the partial copies go and the journal says "undone".
+  try {
+    const std::string like = fs::exists(dir + "/" + dbfilename) ? dir + "/" + dbfilename : dir;
+    StageFile(opt.backup, dir + "/" + kStagedPrefix + dbfilename, like);
+    if (aof_base) {
+      const std::string staged = dir + "/" + installs[1]["staged"].get<std::string>();
+      if (dir_layout) {
+        StageAofDir(opt.backup, staged, appendfilename, like);
+      } else {
+        StageFile(opt.backup, staged, like);  // Redis < 7 loads an RDB-preamble appendonly.aof
+      }
     }
+    WriteExpiries(dir + "/" + kExpiries, facts);
+    FsyncPath(dir, true);
+  } catch (const Error& e) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.path().filename().string().rfind(kStagedPrefix, 0) == 0)
+        fs::remove_all(entry.path(), ec);
+    fs::remove(dir + "/" + kExpiries, ec);
+    try {
+      journal.Append({{"step", "undone"}, {"reason", e.what()}});
+    } catch (const Error&) {
+      // A full disk may refuse even this line: 'restore-redis recover' undoes it later.
+    }
+    throw;
   }
-  WriteExpiries(dir + "/" + kExpiries, facts);
-  FsyncPath(dir, true);
   journal.Append({{"step", "staged"}});
 
   if (conn) {
