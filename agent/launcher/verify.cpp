@@ -52,6 +52,21 @@ std::vector<std::string> PostgresDirs() {
 
 bool IsRoot() { return geteuid() == 0; }
 
+// MySQL quoting for the SQL verify writes itself: names come from the backup.
+std::string SqlLiteral(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+std::string SqlIdentifier(const std::string& s) {
+  std::string out = "`";
+  for (char c : s) out += c == '`' ? std::string("``") : std::string(1, c);
+  return out + "`";
+}
+
 void MustRun(const std::vector<std::string>& argv, const std::string& what) {
   const RunResult r = Run({.argv = argv});
   if (!r.ok())
@@ -262,13 +277,13 @@ int RunVerify(const VerifyOptions& o) {
       // Exact row counts of every table, next to the dump's.
       const std::string list =
           Run({.argv = {mariadb_cli, "--no-defaults", "--socket=" + msock, "-uroot", "-N", "-e",
-                        "SELECT table_name FROM information_schema.tables WHERE table_schema = '" +
-                            db.database + "' AND table_type = 'BASE TABLE' ORDER BY 1"}})
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = " +
+                            SqlLiteral(db.database) + " AND table_type = 'BASE TABLE' ORDER BY 1"}})
               .out;
       std::string sql;
       for (const auto& t : Lines(list))
-        sql += (sql.empty() ? "" : " UNION ALL ") + std::string("SELECT '") + t +
-               "', COUNT(*) FROM `" + t + "`";
+        sql += (sql.empty() ? "" : " UNION ALL ") + std::string("SELECT ") + SqlLiteral(t) +
+               ", COUNT(*) FROM " + SqlIdentifier(t);
       const auto want = DumpRows(mysql_dump);
       nlohmann::json tables = nlohmann::json::object();
       long long total = 0;
