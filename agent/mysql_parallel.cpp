@@ -28,21 +28,14 @@ MysqlParallelLoader::MysqlParallelLoader(const MysqlTarget& target, int workers,
 MysqlParallelLoader::~MysqlParallelLoader() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
     queue_.clear();
   }
-  work_cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
+  StopAndJoin();
 }
 
 void MysqlParallelLoader::AddSessionStatement(const std::string& sql) {
   std::lock_guard<std::mutex> lock(mu_);
   session_.push_back(sql);
-}
-
-void MysqlParallelLoader::ThrowIfFailed() {
-  if (error_) throw *error_;
 }
 
 void MysqlParallelLoader::Submit(SqlStatement st, const StatementInfo& info,
@@ -51,52 +44,12 @@ void MysqlParallelLoader::Submit(SqlStatement st, const StatementInfo& info,
   space_cv_.wait(lock, [&] {
     return error_.has_value() || queued_bytes_ < max_queued_bytes_ || queue_.empty();
   });
-  ThrowIfFailed();
+  ThrowIfFailedLocked();
   queued_bytes_ += st.text.size();
-  ++in_flight_[table];
-  ++in_flight_total_;
+  StartedLocked(table);
   queue_.push_back(Job{std::move(st), info, table, session_.size()});
   lock.unlock();
   work_cv_.notify_one();
-}
-
-void MysqlParallelLoader::WaitTable(const std::string& table) {
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] {
-    if (error_) return true;
-    auto it = in_flight_.find(table);
-    return it == in_flight_.end() || it->second == 0;
-  });
-  ThrowIfFailed();
-}
-
-void MysqlParallelLoader::WaitAll() {
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return error_.has_value() || in_flight_total_ == 0; });
-  ThrowIfFailed();
-}
-
-void MysqlParallelLoader::Finish() {
-  WaitAll();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  work_cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
-  std::lock_guard<std::mutex> lock(mu_);
-  ThrowIfFailed();
-}
-
-uint64_t MysqlParallelLoader::failed() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return failed_;
-}
-
-std::map<std::string, uint64_t> MysqlParallelLoader::ServerRows() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return server_rows_;
 }
 
 void MysqlParallelLoader::Work(int id, MysqlConnection conn) {
@@ -104,12 +57,7 @@ void MysqlParallelLoader::Work(int id, MysqlConnection conn) {
   std::vector<std::string> uncommitted;  // tables of the jobs in the open transaction
   std::map<std::string, uint64_t> rows;
   size_t trx_bytes = 0;
-  auto fail = [&](Error e) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!error_) error_ = std::move(e);
-    space_cv_.notify_all();
-    done_cv_.notify_all();
-  };
+  auto fail = [&](Error e) { Fail(std::move(e)); };
   auto commit = [&]() -> bool {
     if (uncommitted.empty()) return true;
     const MysqlResult r = conn.Execute("COMMIT");
@@ -120,15 +68,11 @@ void MysqlParallelLoader::Work(int id, MysqlConnection conn) {
       return false;
     }
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& t : uncommitted) {
-      --in_flight_[t];
-      --in_flight_total_;
-    }
     for (const auto& [t, n] : rows) server_rows_[t] += n;
+    for (const auto& t : uncommitted) DoneLocked(t);
     rows.clear();
     uncommitted.clear();
     trx_bytes = 0;
-    done_cv_.notify_all();
     return true;
   };
   const MysqlResult off = conn.Execute("SET autocommit = 0");
@@ -186,7 +130,7 @@ void MysqlParallelLoader::Work(int id, MysqlConnection conn) {
       }
       log::Error(message);
       std::lock_guard<std::mutex> guard(mu_);
-      ++failed_;
+      ++errors_;
     } else {
       rows[job.table] += r.affected_rows;
     }

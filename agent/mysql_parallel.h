@@ -24,11 +24,12 @@
 
 #include "agent/error.h"
 #include "agent/mysql_client.h"
+#include "agent/worker_pool.h"
 #include "protocols/statement.h"
 
 namespace ra {
 
-class MysqlParallelLoader {
+class MysqlParallelLoader : public WorkerPool {
  public:
   // Connects `workers` connections (with the main connection's wait) before returning.
   MysqlParallelLoader(const MysqlTarget& target, int workers, bool force, std::string source_name,
@@ -40,16 +41,9 @@ class MysqlParallelLoader {
   // Queues an INSERT into `table` (blocks while the queue is full). Throws the first worker
   // error (unless force).
   void Submit(SqlStatement st, const StatementInfo& info, const std::string& table);
-  // Waits until every INSERT into `table` (or every INSERT) is committed; throws the first
-  // worker error.
-  void WaitTable(const std::string& table);
-  void WaitAll();
-  // WaitAll, then the workers end.
-  void Finish();
-
-  uint64_t failed() const;
-  // Affected rows the server reported per table (after Finish).
-  std::map<std::string, uint64_t> ServerRows() const;
+  // WaitTable(table) / WaitAll() (WorkerPool): until the INSERTs are committed. failed() is
+  // errors(); ServerRows(): affected rows per table (after Finish).
+  uint64_t failed() const { return errors(); }
 
  private:
   struct Job {
@@ -59,25 +53,13 @@ class MysqlParallelLoader {
     size_t session_version;
   };
   void Work(int id, MysqlConnection conn);
-  void ThrowIfFailed();  // with mu_ held
 
   const bool force_;
   const std::string source_;
   const size_t max_queued_bytes_;
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;   // workers: a job, or stop
-  std::condition_variable space_cv_;  // main: room in the queue
-  std::condition_variable done_cv_;   // main: in-flight counts went down
-  std::deque<Job> queue_;
+  std::deque<Job> queue_;  // guarded by mu_; a job is in flight until its COMMIT
   size_t queued_bytes_ = 0;
   std::vector<std::string> session_;  // SET / USE statements in dump order
-  std::map<std::string, int> in_flight_;  // per table: queued, running or not yet committed
-  int in_flight_total_ = 0;
-  bool stop_ = false;
-  std::optional<Error> error_;
-  uint64_t failed_ = 0;
-  std::map<std::string, uint64_t> server_rows_;
-  std::vector<std::thread> threads_;
 };
 
 }  // namespace ra

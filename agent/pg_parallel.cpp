@@ -71,12 +71,9 @@ PgParallelLoader::PgParallelLoader(std::string path, const PgTarget& target, int
 PgParallelLoader::~PgParallelLoader() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
     queue_.clear();
   }
-  work_cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
+  StopAndJoin();
 }
 
 void PgParallelLoader::Connected(const std::string& dbname) {
@@ -90,26 +87,14 @@ void PgParallelLoader::AddSessionStatement(const std::string& sql) {
   session_.push_back(sql);
 }
 
-void PgParallelLoader::Fail(Error e) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!error_) error_ = std::move(e);
-  space_cv_.notify_all();
-  done_cv_.notify_all();
-}
-
-void PgParallelLoader::ThrowIfFailed() {
-  if (error_) throw *error_;
-}
-
 void PgParallelLoader::Submit(Job job) {
   std::unique_lock<std::mutex> lock(mu_);
   // Jobs are small (a statement and a position): a short queue keeps the workers' readers close.
   space_cv_.wait(lock, [&] { return error_.has_value() || queue_.size() < threads_.size() * 2; });
-  ThrowIfFailed();
+  ThrowIfFailedLocked();
   job.dbname = dbname_;
   job.session_version = session_.size();
-  ++in_flight_[job.table];
-  ++in_flight_total_;
+  StartedLocked(job.table);
   queue_.push_back(std::move(job));
   lock.unlock();
   work_cv_.notify_one();
@@ -138,45 +123,6 @@ void PgParallelLoader::SubmitStatement(const std::string& sql, const std::string
   job.table = table + " (post-data)";  // its own count: WaitTable(table) does not wait for it
   job.where = where;
   Submit(std::move(job));
-}
-
-void PgParallelLoader::WaitTable(const std::string& table) {
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] {
-    if (error_) return true;
-    auto it = in_flight_.find(table);
-    return it == in_flight_.end() || it->second == 0;
-  });
-  ThrowIfFailed();
-}
-
-void PgParallelLoader::WaitAll() {
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return error_.has_value() || in_flight_total_ == 0; });
-  ThrowIfFailed();
-}
-
-void PgParallelLoader::Finish() {
-  WaitAll();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  work_cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
-  std::lock_guard<std::mutex> lock(mu_);
-  ThrowIfFailed();
-}
-
-uint64_t PgParallelLoader::errors() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return errors_;
-}
-
-std::map<std::string, uint64_t> PgParallelLoader::ServerRows() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return server_rows_;
 }
 
 void PgParallelLoader::Work(int id) {
@@ -309,17 +255,13 @@ void PgParallelLoader::Work(int id) {
         const std::string message = job.where + ": " + result.Describe() + " (" + who + ")";
         ++errors_;
         if (stop_on_error_ || result.connection_lost) {
-          if (!error_) error_ = Error(ErrorKind::kServer, message);
-          space_cv_.notify_all();
-          done_cv_.notify_all();
+          FailLocked(Error(ErrorKind::kServer, message));
           return;
         }
         log::Error(message);
       }
       if (job.copy) server_rows_[job.report_name] += copied;
-      --in_flight_[job.table];
-      --in_flight_total_;
-      done_cv_.notify_all();
+      DoneLocked(job.table);
     }
   } catch (const Error& e) {
     Fail(e);

@@ -21,10 +21,11 @@
 
 #include "agent/error.h"
 #include "agent/pg_client.h"
+#include "agent/worker_pool.h"
 
 namespace ra {
 
-class PgParallelLoader {
+class PgParallelLoader : public WorkerPool {
  public:
   PgParallelLoader(std::string path, const PgTarget& target, int workers, bool stop_on_error,
                    std::chrono::milliseconds wait);
@@ -41,12 +42,8 @@ class PgParallelLoader {
                   bool truncate_first, const std::string& where);
   // A post-data statement on `table` (CREATE INDEX, ADD CONSTRAINT); waits for the table's data.
   void SubmitStatement(const std::string& sql, const std::string& table, const std::string& where);
-  void WaitTable(const std::string& table);
-  void WaitAll();
-  void Finish();
-
-  uint64_t errors() const;
-  std::map<std::string, uint64_t> ServerRows() const;  // "db.schema.table" -> rows copied
+  // WaitTable, WaitAll, Finish, errors() and ServerRows() ("db.schema.table" -> rows copied)
+  // come from WorkerPool.
 
  private:
   struct Job {
@@ -58,26 +55,15 @@ class PgParallelLoader {
     size_t session_version = 0;
   };
   void Work(int id);
-  void Fail(Error e);
-  void ThrowIfFailed();
   void Submit(Job job);
 
   const std::string path_;
   const PgTarget target_;
   const bool stop_on_error_;
   const std::chrono::milliseconds wait_;
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_, space_cv_, done_cv_;
-  std::deque<Job> queue_;
+  std::deque<Job> queue_;  // guarded by mu_
   std::string dbname_;
   std::vector<std::string> session_;  // of the current database, in dump order
-  std::map<std::string, int> in_flight_;
-  int in_flight_total_ = 0;
-  bool stop_ = false;
-  std::optional<Error> error_;
-  uint64_t errors_ = 0;
-  std::map<std::string, uint64_t> server_rows_;
-  std::vector<std::thread> threads_;
 };
 
 // The table a CREATE INDEX is on, or of an ALTER TABLE ... ADD CONSTRAINT that is not a
