@@ -47,7 +47,9 @@ for t in "${targets[@]}"; do
   fi
   mkdir -p "$out/crashes/$t" "$out/work/$t"
   echo "fuzz: $t: fuzzing for ${seconds}s"
-  if ! "$exe" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  # malloc_limit catches a single allocation driven by a claimed length; the RSS limit is higher
+  # because ASan's quarantine and allocator keep freed buffers in the fuzzing process.
+  if ! "$exe" -max_total_time="$seconds" -max_len=65536 -timeout=10 -malloc_limit_mb=2048 -rss_limit_mb=4096 \
       -print_final_stats=1 -artifact_prefix="$out/crashes/$t/" "$out/work/$t" "$out/corpus/$t" \
       > "$out/$t.log" 2>&1; then
     echo "fuzz: $t: FAILED, see $out/$t.log and $out/crashes/$t/"
