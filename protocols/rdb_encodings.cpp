@@ -183,6 +183,9 @@ bool DecodeZipmap(std::string_view blob, std::vector<std::string>* out) {
 }
 
 bool LzfDecompress(std::string_view in, size_t out_len, std::string* out) {
+  // A back reference (at most 3 bytes) expands to at most 264 bytes: a larger claimed length is
+  // corrupt, and must not be allocated before that is known (a few bytes could ask for GBs).
+  if (out_len / 88 > in.size()) return false;
   out->assign(out_len, '\0');
   const auto* ip = reinterpret_cast<const unsigned char*>(in.data());
   const auto* in_end = ip + in.size();
