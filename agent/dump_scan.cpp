@@ -104,6 +104,14 @@ void DumpCensus::AddPg(const PgDumpItem& item) {
 }
 
 // "database.schema.table", as restore-postgres names tables.
+uint64_t DumpCensus::Rows(const std::string& name) const {
+  const size_t dot = name.find('.');
+  const std::string bare = dot == std::string::npos ? name : name.substr(dot + 1);
+  for (const TableCount& t : tables_.tables())
+    if (t.name == name || (db_.empty() && t.name == bare)) return t.rows;
+  return 0;
+}
+
 std::string DumpCensus::PgTableName(const StatementInfo& info) const {
   const std::string name = QualifiedName(info, "");
   return db_.empty() ? name : db_ + "." + name;

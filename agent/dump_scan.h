@@ -24,6 +24,9 @@ class DumpCensus {
   nlohmann::json ToJson() const;
   // Databases the dump drops (pg_dumpall -c), in dump order.
   const std::vector<std::string>& dropped_databases() const { return dropped_databases_; }
+  // Rows the dump holds for a table ("db.schema.table", or "schema.table" for a dump without
+  // \connect); 0 when unknown.
+  uint64_t Rows(const std::string& name) const;
 
  private:
   void AddDatabase(const std::string& name);

@@ -1,6 +1,7 @@
 #include "agent/pg_parallel.h"
 
 #include <cctype>
+#include <cstring>
 #include <memory>
 
 #include "agent/dump_input.h"
@@ -102,17 +103,21 @@ void PgParallelLoader::Submit(Job job) {
 
 void PgParallelLoader::SubmitCopy(uint64_t copy_index, uint64_t offset, const std::string& sql,
                                   const std::string& report_name, bool truncate_first,
-                                  const std::string& where) {
-  Job job;
-  job.copy = true;
-  job.copy_index = copy_index;
-  job.offset = offset;
-  job.sql = sql;
-  job.table = PgCopyRelation(sql);
-  job.report_name = report_name;
-  job.truncate_first = truncate_first;
-  job.where = where;
-  Submit(std::move(job));
+                                  const std::string& where, int parts) {
+  for (int part = 0; part < parts; ++part) {
+    Job job;
+    job.copy = true;
+    job.copy_index = copy_index;
+    job.offset = offset;
+    job.sql = sql;
+    job.table = PgCopyRelation(sql);
+    job.report_name = report_name;
+    job.truncate_first = truncate_first && parts == 1;  // TRUNCATE would lock the other parts out
+    job.where = where;
+    job.part = part;
+    job.parts = parts;
+    Submit(std::move(job));
+  }
 }
 
 void PgParallelLoader::SubmitStatement(const std::string& sql, const std::string& table,
@@ -129,8 +134,8 @@ void PgParallelLoader::Work(int id) {
   const std::string who = "loading connection " + std::to_string(id + 1);
   try {
     StreamCounters counters;
-    DumpInput input(path_, &counters);
-    input.StartReadAhead(2);
+    auto input = std::make_unique<DumpInput>(path_, &counters);
+    input->StartReadAhead(2);
     std::unique_ptr<PgDumpSplitter> splitter;
     PgDumpItem item;
     std::string window;         // the chunk last fed to the splitter
@@ -143,7 +148,7 @@ void PgParallelLoader::Work(int id) {
 
     auto feed_more = [&]() -> bool {
       if (input_done) return false;
-      const std::string_view chunk = input.NextChunk();
+      const std::string_view chunk = input->NextChunk();
       if (chunk.empty()) {
         splitter->Finish();
         input_done = true;
@@ -159,13 +164,19 @@ void PgParallelLoader::Work(int id) {
     // before is only decompressed, and splitting starts at the statement.
     auto seek_copy = [&](uint64_t offset) {
       splitter = std::make_unique<PgDumpSplitter>();
-      if (offset < window_start)
-        throw Error(ErrorKind::kInternal, who + ": COPY block behind the reader");
+      if (offset < window_start) {
+        // Another part of a block this reader has passed: read the file from its start again.
+        input = std::make_unique<DumpInput>(path_, &counters);
+        input->StartReadAhead(2);
+        window.clear();
+        window_start = read_end = 0;
+        input_done = false;
+      }
       if (offset < read_end) {
         splitter->Feed(std::string_view(window).substr(offset - window_start));
       } else {
         for (;;) {
-          const std::string_view chunk = input.NextChunk();
+          const std::string_view chunk = input->NextChunk();
           if (chunk.empty()) throw Error(ErrorKind::kInternal, who + ": COPY block not found again");
           if (read_end + chunk.size() > offset) {
             window.assign(chunk);
@@ -232,11 +243,36 @@ void PgParallelLoader::Work(int id) {
         }
         if (ok) result = conn->BeginCopy(job.sql);
         const bool copying = ok && result.ok;
-        while (next_item() && item.type == PgDumpItem::Type::kCopyData) {
-          if (copying && !conn->PutCopyData(item.text)) {
+        uint64_t line = 0;  // of the block: a split block's lines go to parts in groups
+        auto put = [&](std::string_view data) {
+          if (copying && !data.empty() && !conn->PutCopyData(data)) {
             result = conn->EndCopy();
             throw Error(ErrorKind::kServer, job.where + ": sending COPY data failed (" + who + "): " + result.primary);
           }
+        };
+        while (next_item() && item.type == PgDumpItem::Type::kCopyData) {
+          if (job.parts == 1) {
+            put(item.text);
+            continue;
+          }
+          // Runs of whole lines whose group belongs to this part. Lines are counted in the
+          // bytes themselves, so every part splits the block the same way, whatever the items.
+          std::string_view d = item.text;
+          size_t run_start = 0, pos = 0;
+          bool in_run = static_cast<int>((line / kCopySplitLines) % job.parts) == job.part;
+          while (pos < d.size()) {
+            const void* nl = std::memchr(d.data() + pos, '\n', d.size() - pos);
+            if (nl == nullptr) break;
+            pos = static_cast<size_t>(static_cast<const char*>(nl) - d.data()) + 1;
+            ++line;
+            const bool next_in = static_cast<int>((line / kCopySplitLines) % job.parts) == job.part;
+            if (next_in != in_run) {
+              if (in_run) put(d.substr(run_start, pos - run_start));
+              run_start = pos;
+              in_run = next_in;
+            }
+          }
+          if (in_run) put(d.substr(run_start));
         }
         if (copying) {
           result = conn->EndCopy(StopRequested() ? "restore interrupted" : nullptr);

@@ -36,10 +36,12 @@ class PgParallelLoader : public WorkerPool {
   void Connected(const std::string& dbname);
   void AddSessionStatement(const std::string& sql);
   // The copy_index-th COPY statement of the stream (1-based), at uncompressed byte `offset`;
-  // its rows are reported under `report_name` ("db.schema.table").
+  // its rows are reported under `report_name` ("db.schema.table"). parts > 1 splits the block
+  // over that many connections by groups of lines (a large table of an empty database: the
+  // rows are the same, their physical order is not).
   void SubmitCopy(uint64_t copy_index, uint64_t offset, const std::string& sql,
-                  const std::string& report_name,
-                  bool truncate_first, const std::string& where);
+                  const std::string& report_name, bool truncate_first, const std::string& where,
+                  int parts = 1);
   // A post-data statement on `table` (CREATE INDEX, ADD CONSTRAINT); waits for the table's data.
   void SubmitStatement(const std::string& sql, const std::string& table, const std::string& where);
   // WaitTable, WaitAll, Finish, errors() and ServerRows() ("db.schema.table" -> rows copied)
@@ -52,6 +54,7 @@ class PgParallelLoader : public WorkerPool {
     uint64_t offset = 0;
     std::string sql, table, where, dbname, report_name;
     bool truncate_first = false;
+    int part = 0, parts = 1;
     size_t session_version = 0;
   };
   void Work(int id);
@@ -70,6 +73,9 @@ class PgParallelLoader : public WorkerPool {
 // FOREIGN KEY (those can run in parallel once the table is loaded); "" otherwise. Quoted as in
 // the dump.
 std::string PgParallelTarget(const std::string& sql);
+// Lines of a split COPY block go to its parts in groups of this many.
+inline constexpr uint64_t kCopySplitLines = 4096;
+
 // The relation of a COPY ... FROM stdin, as written in the dump.
 std::string PgCopyRelation(const std::string& sql);
 

@@ -64,6 +64,9 @@ std::string BusyDatabaseMessage(const std::string& db, size_t sessions, const st
   return out;
 }
 
+// COPY blocks of at least this many rows are split over the loading connections.
+constexpr uint64_t kSplitCopyRows = 200000;
+
 }  // namespace
 
 int RunRestorePostgres(const RestorePostgresOptions& opt) {
@@ -213,7 +216,14 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
           // TRUNCATE first (no WAL at wal_level=minimal) only when this restore created the
           // table and nothing has been loaded into it since.
           const bool fresh = tables.Table(name).created && loaded.insert(name).second;
-          loader->SubmitCopy(copies, st.offset, st.text, name, fresh, where);
+          // A large table this restore created is split over the connections by line groups
+          // (the preflight's census knows its rows): it would otherwise be the critical path.
+          const int parts = fresh && census.Rows(name) >= kSplitCopyRows ? jobs : 1;
+          if (parts > 1)
+            log::Info("loading " + name + " (" + std::to_string(census.Rows(name)) +
+                          " rows) over " + std::to_string(parts) + " connections",
+                      {{"table", name}, {"parts", parts}});
+          loader->SubmitCopy(copies, st.offset, st.text, name, fresh, where, parts);
           return;
         }
         if (info.kind == StatementKind::kInsert) loaded.insert(conn.dbname() + "." + QualifiedName(info, ""));

@@ -183,6 +183,30 @@ class PostgresRestore(TempDirTestCase):
                 for t in read_json(report)["tables"]:
                     self.assertEqual(t["rows"], t["server_rows"], t)
 
+    def test_5_large_copy_split_over_connections(self):
+        # 250,000 rows (over the split threshold) in a database the dump creates: the COPY block
+        # is split over three connections by line groups; the rows must be exactly the source's.
+        self.src.psql("DROP DATABASE IF EXISTS splitdb")
+        self.src.psql("CREATE DATABASE splitdb")
+        self.src.psql("CREATE TABLE big (id int PRIMARY KEY, t text, j jsonb); "
+                      "INSERT INTO big SELECT g, repeat(E'x\\t\\n', g % 7) || g, "
+                      "jsonb_build_object('g', g) FROM generate_series(1, 250000) g", "splitdb")
+        dump = subprocess.run(["pg_dump", "-C", "-d", "splitdb"], stdout=subprocess.PIPE,
+                              check=True, env=self.src.env).stdout
+        self.dst.psql("DROP DATABASE IF EXISTS splitdb")
+        report = self.path("split.json")
+        p = self.restore(["--jobs", "3", "--report", report, "-d", "postgres",
+                          self.write("split.sql.gz", gzip.compress(dump))])
+        self.assertEqual(p.returncode, 0, stderr_text(p))
+        self.assertIn("loading splitdb.public.big (250000 rows) over 3 connections", stderr_text(p))
+        digest = ("SELECT count(*), md5(string_agg(id::text || '|' || t || '|' || j::text, ',' "
+                  "ORDER BY id)) FROM big")
+        self.assertEqual(self.dst.psql(digest, "splitdb"), self.src.psql(digest, "splitdb"))
+        big = [t for t in read_json(report)["tables"] if t["name"].endswith("public.big")]
+        self.assertEqual([(t["rows"], t["server_rows"]) for t in big], [(250000, 250000)])
+        self.src.psql("DROP DATABASE splitdb")
+        self.dst.psql("DROP DATABASE splitdb")
+
     def test_inspect_pg_dumpall(self):
         p = run_agent(["inspect", "--json", self.write("all.gz", self.dumpall_gz)])
         self.assertEqual(p.returncode, 0, stderr_text(p))
