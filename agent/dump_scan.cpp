@@ -2,6 +2,7 @@
 
 #include "agent/error.h"
 #include "agent/signals.h"
+#include "agent/source.h"
 #include "protocols/mysql_dump_splitter.h"
 #include "protocols/mysql_statement.h"
 #include "protocols/pg_statement.h"
@@ -181,9 +182,9 @@ DumpScan ScanDump(DumpInput& input, DumpCensus* census) {
 
 DumpKind CheckBackupBeforeRestore(const std::string& path, DumpCensus* census) {
   StreamCounters counters;
-  // stdin redirected from a file (`restore-agent restore-mysql - < backup.gz`): read it through
-  // a new open file of its own, so that the restore's reader keeps its place.
-  DumpInput input(path == "-" ? "/proc/self/fd/0" : path, &counters);
+  // stdin redirected from a file (`restore-agent restore-mysql - < backup.gz`) is read through a
+  // new open file of its own, so that the restore's reader keeps its place.
+  DumpInput input(ReopenPath(path), &counters);
   const DumpScan scan = ScanDump(input, census);
   if (!scan.status.ok()) {
     const SplitError& e = scan.status.error;

@@ -13,6 +13,7 @@
 #include "agent/once_marker.h"
 #include "agent/pg_client.h"
 #include "agent/pg_parallel.h"
+#include "agent/source.h"
 #include "agent/report.h"
 #include "agent/signals.h"
 #include "agent/table_tally.h"
@@ -170,7 +171,7 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
     std::set<std::string> loaded;  // tables that received rows since this restore created them
     if (jobs > 1 && input.is_regular_file()) {
       // Each worker reads the file through its own reader up to the COPY blocks it loads.
-      loader = std::make_unique<PgParallelLoader>(opt.source == "-" ? "/proc/self/fd/0" : opt.source,
+      loader = std::make_unique<PgParallelLoader>(ReopenPath(opt.source),
                                                   target, jobs, stop_on_error_default, wait);
       loader->Connected(conn.dbname());
       log::Info("loading COPY blocks and indexes with " + std::to_string(jobs) +
@@ -218,9 +219,10 @@ int RunRestorePostgres(const RestorePostgresOptions& opt) {
           const bool fresh = tables.Table(name).created && loaded.insert(name).second;
           // A large table this restore created is split over the connections by line groups
           // (the preflight's census knows its rows): it would otherwise be the critical path.
-          const int parts = fresh && census.Rows(name) >= kSplitCopyRows ? jobs : 1;
+          const uint64_t rows = census.Rows(name);
+          const int parts = fresh && rows >= kSplitCopyRows ? jobs : 1;
           if (parts > 1)
-            log::Info("loading " + name + " (" + std::to_string(census.Rows(name)) +
+            log::Info("loading " + name + " (" + std::to_string(rows) +
                           " rows) over " + std::to_string(parts) + " connections",
                       {{"table", name}, {"parts", parts}});
           loader->SubmitCopy(copies, st.offset, st.text, name, fresh, where, parts);

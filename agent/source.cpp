@@ -61,4 +61,8 @@ size_t FileSource::Read(char* buf, size_t cap) {
   }
 }
 
+std::string ReopenPath(const std::string& source) {
+  return source == "-" ? "/proc/self/fd/0" : source;
+}
+
 }  // namespace ra

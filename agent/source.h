@@ -51,4 +51,8 @@ class FileSource : public ByteSource {
   std::atomic<bool> cancelled_{false};
 };
 
+// A path that opens `source` anew, with an offset of its own: "-" (stdin redirected from a file)
+// becomes /proc/self/fd/0, so a second reader does not move the first one's place.
+std::string ReopenPath(const std::string& source);
+
 }  // namespace ra

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "agent/error.h"
@@ -252,6 +253,16 @@ std::vector<Finding> BackupSet::Check(const std::string& agent) const {
     out.push_back({false, std::string("what the procedure reads: ") + e.what()});
   }
   return out;
+}
+
+bool BackupSet::PrintCheck(const std::string& agent) const {
+  std::cout << "Backup set " << dir_ << ":" << std::endl;
+  bool ok = true;
+  for (const auto& f : Check(agent)) {
+    std::cout << (f.ok ? "  ok    " : "  FAIL  ") << f.what << std::endl;
+    ok = ok && f.ok;
+  }
+  return ok;
 }
 
 }  // namespace ra::launcher

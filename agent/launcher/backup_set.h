@@ -57,6 +57,8 @@ class BackupSet {
   // Every check of the set: files present, each dump and RDB complete and intact according to
   // `agent inspect`, the JSON files parse and hold what the procedure reads, the storage tree.
   std::vector<Finding> Check(const std::string& agent) const;
+  // Check, printed a line per finding under "Backup set DIR:"; true when every one is ok.
+  bool PrintCheck(const std::string& agent) const;
 
  private:
   std::string dir_;

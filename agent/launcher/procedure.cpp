@@ -423,13 +423,7 @@ std::vector<Step> Select(const LauncherOptions& o, std::vector<Step> all, bool* 
 }
 
 bool PrintChecks(const LauncherOptions& o) {
-  BackupSet set(o.backup_dir);
-  std::cout << "Backup set " << o.backup_dir << ":" << std::endl;
-  bool ok = true;
-  for (const auto& f : set.Check(o.agent)) {
-    std::cout << (f.ok ? "  ok    " : "  FAIL  ") << f.what << std::endl;
-    ok = ok && f.ok;
-  }
+  const bool ok = BackupSet(o.backup_dir).PrintCheck(o.agent);
   if (!ok) std::cout << "The backup set is not restorable as it is: nothing was changed." << std::endl;
   return ok;
 }

@@ -167,13 +167,7 @@ std::map<std::string, long long> DumpRows(const nlohmann::json& inspect) {
 
 int RunVerify(const VerifyOptions& o) {
   BackupSet set(o.backup_dir);
-  std::cout << "Backup set " << o.backup_dir << ":" << std::endl;
-  bool checks_ok = true;
-  for (const auto& f : set.Check(o.agent)) {
-    std::cout << (f.ok ? "  ok    " : "  FAIL  ") << f.what << std::endl;
-    checks_ok = checks_ok && f.ok;
-  }
-  if (!checks_ok) return kExitBadBackup;
+  if (!set.PrintCheck(o.agent)) return kExitBadBackup;
 
   std::string work = o.work_dir;
   if (work.empty()) {
@@ -217,8 +211,9 @@ int RunVerify(const VerifyOptions& o) {
     mcmd.insert(mcmd.end(), user_args.begin(), user_args.end());
     LocalServer mariadb("mariadbd", Spawn(mcmd, mdir + "/error.log"), mdir + "/error.log");
     const std::string mariadb_cli = Tool("mariadb");
+    const std::string mariadb_admin = Tool("mariadb-admin");
     mariadb.WaitReady([&] {
-      return Run({.argv = {Tool("mariadb-admin"), "--no-defaults", "--socket=" + msock, "-uroot",
+      return Run({.argv = {mariadb_admin, "--no-defaults", "--socket=" + msock, "-uroot",
                            "ping"}})
           .ok();
     });
@@ -244,11 +239,13 @@ int RunVerify(const VerifyOptions& o) {
         work + "/postgres.log");
     const std::map<std::string, std::string> pg_env = {
         {"PGHOST", pdir}, {"PGUSER", "postgres"}, {"PGDATABASE", "postgres"}};
+    const std::string pg_isready = Tool("pg_isready", pg_dirs);
     postgres.WaitReady([&] {
-      return Run({.argv = {Tool("pg_isready", pg_dirs), "-h", pdir}, .env = pg_env}).ok();
+      return Run({.argv = {pg_isready, "-h", pdir}, .env = pg_env}).ok();
     });
 
     // --- Redis: backend-redis and system-redis, one server each.
+    const std::string redis_cli = Tool("redis-cli");
     std::map<std::string, std::string> redis_socks;
     std::vector<std::unique_ptr<LocalServer>> redis;
     for (const std::string name : {"backend-redis", "system-redis"}) {
@@ -263,7 +260,7 @@ int RunVerify(const VerifyOptions& o) {
                 rdir + "/redis.log"),
           rdir + "/redis.log"));
       redis.back()->WaitReady(
-          [&] { return Run({.argv = {Tool("redis-cli"), "-s", sock, "ping"}}).out == "PONG\n"; });
+          [&] { return Run({.argv = {redis_cli, "-s", sock, "ping"}}).out == "PONG\n"; });
     }
 
     // --- Restores, each through the agent, as the launcher runs them in the pods.
@@ -359,7 +356,7 @@ int RunVerify(const VerifyOptions& o) {
                     {}, name, out))
         continue;
       const std::string info =
-          Run({.argv = {Tool("redis-cli"), "-s", redis_socks[name], "INFO", "keyspace"}}).out;
+          Run({.argv = {redis_cli, "-s", redis_socks[name], "INFO", "keyspace"}}).out;
       nlohmann::json keys = nlohmann::json::object();
       for (const auto& line : Lines(info)) {
         if (line.rfind("db", 0) != 0) continue;

@@ -32,4 +32,15 @@ struct Chunked {
   std::string_view rest;
 };
 
+// The input interface a stage reads from (RdbInput, ByteSource), served by a Chunked.
+template <class Input>
+class ChunkedInput : public Input {
+ public:
+  explicit ChunkedInput(Chunked* c) : c_(c) {}
+  size_t Read(char* buf, size_t cap) override { return c_->Read(buf, cap); }
+
+ private:
+  Chunked* c_;
+};
+
 }  // namespace ra::fuzz

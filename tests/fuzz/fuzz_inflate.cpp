@@ -8,20 +8,9 @@
 #include "agent/source.h"
 #include "tests/fuzz/fuzz_common.h"
 
-namespace {
-class Input : public ra::ByteSource {
- public:
-  explicit Input(ra::fuzz::Chunked* c) : c_(c) {}
-  size_t Read(char* buf, size_t cap) override { return c_->Read(buf, cap); }
-
- private:
-  ra::fuzz::Chunked* c_;
-};
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ra::fuzz::Chunked chunks(data, size);
-  Input in(&chunks);
+  ra::fuzz::ChunkedInput<ra::ByteSource> in(&chunks);
   ra::StreamCounters counters;
   std::vector<char> out(4096);
   try {
