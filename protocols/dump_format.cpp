@@ -30,21 +30,28 @@ std::string_view LastLineStartingWith(std::string_view tail, std::string_view pr
 
 }  // namespace
 
-const char* DumpKindName(DumpKind kind) {
-  switch (kind) {
-    case DumpKind::kMysqlDump:
-      return "mysqldump";
-    case DumpKind::kPostgresDump:
-      return "pg_dump";
-    case DumpKind::kPostgresClusterDump:
-      return "pg_dumpall";
-    case DumpKind::kRdb:
-      return "rdb";
-    case DumpKind::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
+namespace {
+
+struct KindFacts {
+  const char* name;
+  const char* trailer;  // the line the dump tool writes last ("" when it writes none)
+};
+
+// Indexed by DumpKind, in its order.
+constexpr std::array<KindFacts, 5> kKinds = {{
+    {"unknown", ""},
+    {"mysqldump", "-- Dump completed"},
+    {"pg_dump", "-- PostgreSQL database dump complete"},
+    {"pg_dumpall", "-- PostgreSQL database cluster dump complete"},
+    {"rdb", ""},
+}};
+static_assert(static_cast<size_t>(DumpKind::kRdb) + 1 == kKinds.size());
+
+}  // namespace
+
+const char* DumpKindName(DumpKind kind) { return kKinds[static_cast<size_t>(kind)].name; }
+
+const char* ExpectedTrailer(DumpKind kind) { return kKinds[static_cast<size_t>(kind)].trailer; }
 
 DumpKind DetectDumpKind(std::string_view head) {
   if (head.substr(0, 5) == "REDIS") return DumpKind::kRdb;
@@ -59,16 +66,8 @@ DumpKind DetectDumpKind(std::string_view head) {
 }
 
 std::string_view FindCompletionTrailer(DumpKind kind, std::string_view tail) {
-  switch (kind) {
-    case DumpKind::kMysqlDump:
-      return LastLineStartingWith(tail, "-- Dump completed");
-    case DumpKind::kPostgresDump:
-      return LastLineStartingWith(tail, "-- PostgreSQL database dump complete");
-    case DumpKind::kPostgresClusterDump:
-      return LastLineStartingWith(tail, "-- PostgreSQL database cluster dump complete");
-    default:
-      return {};
-  }
+  const std::string_view trailer = ExpectedTrailer(kind);
+  return trailer.empty() ? std::string_view() : LastLineStartingWith(tail, trailer);
 }
 
 }  // namespace ra

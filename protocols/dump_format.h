@@ -9,6 +9,8 @@ namespace ra {
 enum class DumpKind { kUnknown, kMysqlDump, kPostgresDump, kPostgresClusterDump, kRdb };
 
 const char* DumpKindName(DumpKind kind);
+// The start of the line each dump tool ends its output with ("" for kinds without one).
+const char* ExpectedTrailer(DumpKind kind);
 
 // `head` is the first bytes of the (decompressed) input; 4 KiB is plenty.
 DumpKind DetectDumpKind(std::string_view head);

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <iterator>
 
 namespace ra {
 namespace {
@@ -25,25 +26,18 @@ std::string TrimRight(std::string_view s) {
 }  // namespace
 
 MysqlDumpSplitter::MysqlDumpSplitter(size_t max_statement_bytes)
-    : max_statement_bytes_(max_statement_bytes) {}
+    : SplitterCore(max_statement_bytes) {}
 
 void MysqlDumpSplitter::Fail(SplitError::Code code, std::string message) {
-  status_.error.code = code;
-  status_.error.message = std::move(message);
-  status_.error.line = has_code_ ? stmt_line_ : line_;
-  status_.error.offset = has_code_ ? stmt_offset_ : offset_;
+  SetError(code, std::move(message), has_code_ ? stmt_line_ : line_,
+           has_code_ ? stmt_offset_ : offset_);
   state_ = State::kFailed;
 }
 
 void MysqlDumpSplitter::StartCodeAt(size_t buf_pos, uint64_t offset, uint64_t line) {
   if (has_code_) return;
-  // Only whitespace and comments came before: they are not part of the statement.
-  buf_.erase(0, buf_pos);
-  pending_pos_ -= std::min(pending_pos_, buf_pos);
   run_start_ -= std::min(run_start_, buf_pos);
-  stmt_offset_ = offset;
-  stmt_line_ = line;
-  has_code_ = true;
+  StartCode(buf_pos, offset, line);
 }
 
 // The construct that began at pending_pos_ ("-", "/", "d", "/*M!9...") turned out to be code;
@@ -113,17 +107,13 @@ void MysqlDumpSplitter::StepNone(unsigned char c) {
       break;
     case '-':
     case '/':
-      pending_pos_ = buf_.size();
-      pending_offset_ = offset_;
-      pending_line_ = line_;
+      MarkPending();
       state_ = c == '-' ? State::kDash1 : State::kSlash;
       break;
     case 'd':
     case 'D':
       if (!has_code_) {
-        pending_pos_ = buf_.size();
-        pending_offset_ = offset_;
-        pending_line_ = line_;
+        MarkPending();
         word_matched_ = 1;
         state_ = State::kDelimiterWord;
         break;
@@ -136,166 +126,160 @@ void MysqlDumpSplitter::StepNone(unsigned char c) {
   buf_.push_back(static_cast<char>(c));
 }
 
+// A handler per state, indexed by State in its order.
 void MysqlDumpSplitter::Step(unsigned char c) {
-  switch (state_) {
-    case State::kNone:
-      StepNone(c);
-      break;
-    case State::kDash1:
-      if (c == '-') {
-        state_ = State::kDash2;
-        buf_.push_back('-');
-      } else {
-        ResolvePendingAsCode(c);
-      }
-      break;
-    case State::kDash2:
-      if (c <= ' ') {  // "--" then whitespace or a control byte: a comment, as the client reads it
-        comment_start_ = pending_pos_;
-        state_ = State::kLineComment;
-        buf_.push_back(static_cast<char>(c));
-        if (c == '\n') EndLineComment();
-      } else if (c == '-') {
-        // "---": the first dash is code; the last two may still open a comment.
-        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
-        ++pending_pos_;
-        ++pending_offset_;
-        buf_.push_back('-');
-      } else {
-        ResolvePendingAsCode(c);
-      }
-      break;
-    case State::kSlash:
-      if (c == '*') {
-        state_ = State::kSlashStar;
-        buf_.push_back('*');
-      } else {
-        ResolvePendingAsCode(c);
-      }
-      break;
-    case State::kSlashStar:
-      if (c == '!') {  // "/*!NNNNN ...": code for the server
-        StartCodeAt(pending_pos_, pending_offset_, pending_line_);
-        state_ = State::kNone;
-        buf_.push_back('!');
-      } else if (c == 'M') {
-        state_ = State::kSlashStarM;
-        buf_.push_back('M');
-      } else {
-        state_ = State::kBlockComment;
-        Step(c);
-      }
-      break;
-    case State::kSlashStarM:
-      if (c == '!') {
-        buf_.push_back('!');
-        if (has_code_) {
-          state_ = State::kNone;
-        } else {
-          word_matched_ = 0;
-          state_ = State::kSandboxCheck;
-        }
-      } else {
-        state_ = State::kBlockComment;
-        Step(c);
-      }
-      break;
-    case State::kSandboxCheck:
-      if (c == static_cast<unsigned char>(kSandboxMarker[word_matched_])) {
-        buf_.push_back(static_cast<char>(c));
-        if (++word_matched_ == kSandboxMarker.size()) {
-          saw_sandbox_ = true;
-          state_ = State::kSandboxLine;
-        }
-      } else {
-        ResolvePendingAsCode(c);
-      }
-      break;
-    case State::kSandboxLine:
-      if (c == '\n') {
-        buf_.clear();
-        run_start_ = 0;
-        state_ = State::kNone;
-      }
-      break;
-    case State::kDelimiterWord:
-      if (word_matched_ < kDelimiterWord.size() &&
-          (c | 0x20) == static_cast<unsigned char>(kDelimiterWord[word_matched_])) {
-        ++word_matched_;
-        buf_.push_back(static_cast<char>(c));
-      } else if (word_matched_ == kDelimiterWord.size() && (c == ' ' || c == '\t')) {
-        buf_.erase(pending_pos_);
-        delimiter_arg_.clear();
-        state_ = State::kDelimiterLine;
-      } else {
-        ResolvePendingAsCode(c);
-      }
-      break;
-    case State::kDelimiterLine:
-      if (c == '\n') {
-        // The client takes the first word of the rest of the line.
-        std::string_view arg = delimiter_arg_;
-        while (!arg.empty() && IsBlank(static_cast<unsigned char>(arg.front())))
-          arg.remove_prefix(1);
-        size_t end = 0;
-        while (end < arg.size() && !IsBlank(static_cast<unsigned char>(arg[end]))) ++end;
-        arg = arg.substr(0, end);
-        if (arg.empty()) {
-          Fail(SplitError::Code::kBadCommand, "DELIMITER has no delimiter");
-          return;
-        }
-        if (arg.find('\\') != std::string_view::npos) {
-          Fail(SplitError::Code::kBadCommand,
-               "DELIMITER contains a backslash: '" + std::string(arg) + "'");
-          return;
-        }
-        delimiter_.assign(arg);
-        buf_.clear();
-        run_start_ = 0;
-        state_ = State::kNone;
-      } else if (delimiter_arg_.size() < 256) {
-        delimiter_arg_.push_back(static_cast<char>(c));
-      } else {
-        Fail(SplitError::Code::kBadCommand, "DELIMITER line is longer than 256 bytes");
-      }
-      break;
-    case State::kLineComment:
-      buf_.push_back(static_cast<char>(c));
-      if (c == '\n') EndLineComment();
-      break;
-    case State::kBlockComment:
-      buf_.push_back(static_cast<char>(c));
-      if (c == '*') state_ = State::kBlockCommentStar;
-      break;
-    case State::kBlockCommentStar:
-      buf_.push_back(static_cast<char>(c));
-      if (c == '/') {
-        if (!has_code_) buf_.clear();
-        run_start_ = buf_.size();
-        state_ = State::kNone;
-      } else if (c != '*') {
-        state_ = State::kBlockComment;
-      }
-      break;
-    case State::kSingleQuote:
-    case State::kDoubleQuote:
-    case State::kBacktick: {
-      buf_.push_back(static_cast<char>(c));
-      const char quote = state_ == State::kSingleQuote   ? '\''
-                         : state_ == State::kDoubleQuote ? '"'
-                                                         : '`';
-      if (escape_) {
-        escape_ = false;
-      } else if (c == '\\' && quote != '`') {
-        escape_ = true;
-      } else if (c == static_cast<unsigned char>(quote)) {
-        state_ = State::kNone;
-        run_start_ = buf_.size();
-      }
-      break;
+  using S = MysqlDumpSplitter;
+  static constexpr void (S::*kHandlers[])(unsigned char) = {
+      &S::StepNone,      &S::StepDash,      &S::StepDash,    &S::StepSlash,
+      &S::StepSlash,     &S::StepSlash,     &S::StepSandbox, &S::StepSandbox,
+      &S::StepDelimiter, &S::StepDelimiter, &S::StepComment, &S::StepComment,
+      &S::StepComment,   &S::StepQuote,     &S::StepQuote,   &S::StepQuote};
+  static_assert(std::size(kHandlers) == static_cast<size_t>(State::kFailed));
+  if (state_ != State::kFailed) (this->*kHandlers[static_cast<size_t>(state_)])(c);
+}
+
+// "-" then: "--" and a blank or control byte is a comment, as the client reads it.
+void MysqlDumpSplitter::StepDash(unsigned char c) {
+  if (state_ == State::kDash1) {
+    if (c != '-') return ResolvePendingAsCode(c);
+    state_ = State::kDash2;
+    buf_.push_back('-');
+    return;
+  }
+  if (c <= ' ') {
+    comment_start_ = pending_pos_;
+    state_ = State::kLineComment;
+    buf_.push_back(static_cast<char>(c));
+    if (c == '\n') EndLineComment();
+  } else if (c == '-') {
+    // "---": the first dash is code; the last two may still open a comment.
+    StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+    ++pending_pos_;
+    ++pending_offset_;
+    buf_.push_back('-');
+  } else {
+    ResolvePendingAsCode(c);
+  }
+}
+
+// "/" then: "/*" a comment, "/*!" and "/*M!" code for the server.
+void MysqlDumpSplitter::StepSlash(unsigned char c) {
+  if (state_ == State::kSlash) {
+    if (c != '*') return ResolvePendingAsCode(c);
+    state_ = State::kSlashStar;
+    buf_.push_back('*');
+    return;
+  }
+  if (c == '!' && state_ == State::kSlashStar) {  // "/*!NNNNN ...": code for the server
+    StartCodeAt(pending_pos_, pending_offset_, pending_line_);
+    state_ = State::kNone;
+    buf_.push_back('!');
+  } else if (c == 'M' && state_ == State::kSlashStar) {
+    state_ = State::kSlashStarM;
+    buf_.push_back('M');
+  } else if (c == '!') {  // "/*M!"
+    buf_.push_back('!');
+    if (has_code_) {
+      state_ = State::kNone;
+    } else {
+      word_matched_ = 0;
+      state_ = State::kSandboxCheck;
     }
-    case State::kFailed:
-      break;
+  } else {
+    state_ = State::kBlockComment;
+    Step(c);
+  }
+}
+
+// At statement start after "/*M!": mariadb-dump's sandbox line is consumed, not sent.
+void MysqlDumpSplitter::StepSandbox(unsigned char c) {
+  if (state_ == State::kSandboxLine) {
+    if (c == '\n') {
+      buf_.clear();
+      run_start_ = 0;
+      state_ = State::kNone;
+    }
+    return;
+  }
+  if (c != static_cast<unsigned char>(kSandboxMarker[word_matched_]))
+    return ResolvePendingAsCode(c);
+  buf_.push_back(static_cast<char>(c));
+  if (++word_matched_ == kSandboxMarker.size()) {
+    saw_sandbox_ = true;
+    state_ = State::kSandboxLine;
+  }
+}
+
+// "delimiter X" at statement start: a client command changing the delimiter.
+void MysqlDumpSplitter::StepDelimiter(unsigned char c) {
+  if (state_ == State::kDelimiterLine) {
+    if (c == '\n') {
+      EndDelimiterLine();
+    } else if (delimiter_arg_.size() < 256) {
+      delimiter_arg_.push_back(static_cast<char>(c));
+    } else {
+      Fail(SplitError::Code::kBadCommand, "DELIMITER line is longer than 256 bytes");
+    }
+    return;
+  }
+  if (word_matched_ < kDelimiterWord.size() &&
+      (c | 0x20) == static_cast<unsigned char>(kDelimiterWord[word_matched_])) {
+    ++word_matched_;
+    buf_.push_back(static_cast<char>(c));
+  } else if (word_matched_ == kDelimiterWord.size() && (c == ' ' || c == '\t')) {
+    buf_.erase(pending_pos_);
+    delimiter_arg_.clear();
+    state_ = State::kDelimiterLine;
+  } else {
+    ResolvePendingAsCode(c);
+  }
+}
+
+void MysqlDumpSplitter::EndDelimiterLine() {
+  // The client takes the first word of the rest of the line.
+  std::string_view arg = delimiter_arg_;
+  while (!arg.empty() && IsBlank(static_cast<unsigned char>(arg.front()))) arg.remove_prefix(1);
+  size_t end = 0;
+  while (end < arg.size() && !IsBlank(static_cast<unsigned char>(arg[end]))) ++end;
+  arg = arg.substr(0, end);
+  if (arg.empty()) return Fail(SplitError::Code::kBadCommand, "DELIMITER has no delimiter");
+  if (arg.find('\\') != std::string_view::npos) {
+    return Fail(SplitError::Code::kBadCommand,
+                "DELIMITER contains a backslash: '" + std::string(arg) + "'");
+  }
+  delimiter_.assign(arg);
+  buf_.clear();
+  run_start_ = 0;
+  state_ = State::kNone;
+}
+
+void MysqlDumpSplitter::StepComment(unsigned char c) {
+  buf_.push_back(static_cast<char>(c));
+  if (state_ == State::kLineComment) {
+    if (c == '\n') EndLineComment();
+  } else if (state_ == State::kBlockComment) {
+    if (c == '*') state_ = State::kBlockCommentStar;
+  } else if (c == '/') {
+    if (!has_code_) buf_.clear();
+    run_start_ = buf_.size();
+    state_ = State::kNone;
+  } else if (c != '*') {
+    state_ = State::kBlockComment;
+  }
+}
+
+void MysqlDumpSplitter::StepQuote(unsigned char c) {
+  buf_.push_back(static_cast<char>(c));
+  const char quote = state_ == State::kSingleQuote   ? '\''
+                     : state_ == State::kDoubleQuote ? '"'
+                                                     : '`';
+  if (escape_) {
+    escape_ = false;
+  } else if (c == '\\' && quote != '`') {
+    escape_ = true;
+  } else if (c == static_cast<unsigned char>(quote)) {
+    state_ = State::kNone;
+    run_start_ = buf_.size();
   }
 }
 
@@ -311,65 +295,50 @@ size_t MysqlDumpSplitter::ScanQuoted(const char* p, size_t n, char quote, bool b
   return k;
 }
 
+// Runs of bytes that cannot change the state, appended to the statement in bulk.
+size_t MysqlDumpSplitter::FastRun(const char* p, size_t n) {
+  size_t run = 0;
+  switch (state_) {
+    case State::kSingleQuote:
+      if (!escape_) run = ScanQuoted(p, n, '\'', true);
+      break;
+    case State::kDoubleQuote:
+      if (!escape_) run = ScanQuoted(p, n, '"', true);
+      break;
+    case State::kBacktick:
+      run = ScanQuoted(p, n, '`', false);
+      break;
+    case State::kNone:
+      if (!has_code_) break;
+      while (run < n) {
+        const char c = p[run];
+        if (c == '\'' || c == '"' || c == '`' || c == '#' || c == '-' || c == '/' || c == '\n' ||
+            c == delimiter_.back()) {
+          break;
+        }
+        ++run;
+      }
+      break;
+    case State::kLineComment:
+      while (run < n && p[run] != '\n') ++run;
+      break;
+    case State::kBlockComment:
+      while (run < n && p[run] != '*' && p[run] != '\n') ++run;
+      break;
+    default:
+      break;
+  }
+  buf_.append(p, run);
+  return run;
+}
+
+void MysqlDumpSplitter::FailTooLarge() {
+  Fail(SplitError::Code::kStatementTooLarge, TooLargeMessage());
+}
+
 SplitStatus MysqlDumpSplitter::Feed(std::string_view bytes) {
   if (state_ == State::kFailed) return status_;
-  const char* p = bytes.data();
-  const size_t n = bytes.size();
-  size_t i = 0;
-  while (i < n) {
-    // Fast paths: runs of bytes that cannot change the state are appended in bulk.
-    size_t run = 0;
-    switch (state_) {
-      case State::kSingleQuote:
-        if (!escape_) run = ScanQuoted(p + i, n - i, '\'', true);
-        break;
-      case State::kDoubleQuote:
-        if (!escape_) run = ScanQuoted(p + i, n - i, '"', true);
-        break;
-      case State::kBacktick:
-        run = ScanQuoted(p + i, n - i, '`', false);
-        break;
-      case State::kNone:
-        if (has_code_) {
-          const char d = delimiter_.back();
-          while (i + run < n) {
-            const char c = p[i + run];
-            if (c == '\'' || c == '"' || c == '`' || c == '#' || c == '-' || c == '/' ||
-                c == '\n' || c == d) {
-              break;
-            }
-            ++run;
-          }
-        }
-        break;
-      case State::kLineComment:
-        while (i + run < n && p[i + run] != '\n') ++run;
-        break;
-      case State::kBlockComment:
-        while (i + run < n && p[i + run] != '*' && p[i + run] != '\n') ++run;
-        break;
-      default:
-        break;
-    }
-    if (run > 0) {
-      buf_.append(p + i, run);
-      offset_ += run;
-      i += run;
-    } else {
-      const unsigned char c = static_cast<unsigned char>(p[i]);
-      Step(c);
-      if (state_ == State::kFailed) return status_;
-      ++offset_;
-      if (c == '\n') ++line_;
-      ++i;
-    }
-    if (buf_.size() > max_statement_bytes_) {
-      Fail(SplitError::Code::kStatementTooLarge,
-           "statement is larger than " + std::to_string(max_statement_bytes_) + " bytes");
-      return status_;
-    }
-  }
-  return status_;
+  return FeedBytes(bytes);
 }
 
 SplitStatus MysqlDumpSplitter::Finish() {
@@ -411,13 +380,6 @@ SplitStatus MysqlDumpSplitter::Finish() {
   }
   EndStatement(buf_.size());
   return status_;
-}
-
-bool MysqlDumpSplitter::Next(SqlStatement* out) {
-  if (ready_.empty()) return false;
-  *out = std::move(ready_.front());
-  ready_.pop_front();
-  return true;
 }
 
 }  // namespace ra

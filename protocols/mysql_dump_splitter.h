@@ -22,11 +22,12 @@
 #include <string>
 #include <string_view>
 
+#include "protocols/splitter_core.h"
 #include "protocols/statement.h"
 
 namespace ra {
 
-class MysqlDumpSplitter {
+class MysqlDumpSplitter : public SplitterCore<MysqlDumpSplitter, SqlStatement> {
  public:
   // mysqldump never writes a statement longer than max_allowed_packet (at most 1 GiB).
   static constexpr size_t kDefaultMaxStatementBytes = size_t{1} << 30;
@@ -36,9 +37,7 @@ class MysqlDumpSplitter {
   SplitStatus Feed(std::string_view bytes);
   SplitStatus Finish();
 
-  // Moves the oldest completed statement into *out; false when none is waiting.
-  bool Next(SqlStatement* out);
-  size_t pending() const { return ready_.size(); }
+  // Next(SqlStatement*), pending(), bytes_fed(), lines(), statements(): SplitterCore's.
 
   // Facts about the dump seen so far (comments that mysqldump writes).
   bool saw_dump_completed() const { return saw_dump_completed_; }
@@ -46,11 +45,12 @@ class MysqlDumpSplitter {
   const std::string& dump_completed_line() const { return dump_completed_line_; }
   bool saw_sandbox_command() const { return saw_sandbox_; }
   const std::string& delimiter() const { return delimiter_; }
-  uint64_t bytes_fed() const { return offset_; }
-  uint64_t lines() const { return line_; }
-  uint64_t statements() const { return number_; }
 
  private:
+  friend class SplitterCore<MysqlDumpSplitter, SqlStatement>;
+  size_t FastRun(const char* p, size_t n);
+  void FailTooLarge();
+
   enum class State {
     kNone,           // code, or whitespace between statements
     kDash1,          // saw "-" in code: maybe a "-- " comment
@@ -73,6 +73,13 @@ class MysqlDumpSplitter {
 
   void Step(unsigned char c);
   void StepNone(unsigned char c);
+  void StepDash(unsigned char c);
+  void StepSlash(unsigned char c);
+  void StepSandbox(unsigned char c);
+  void StepDelimiter(unsigned char c);
+  void EndDelimiterLine();
+  void StepComment(unsigned char c);
+  void StepQuote(unsigned char c);
   void StartCodeAt(size_t buf_pos, uint64_t offset, uint64_t line);
   void ResolvePendingAsCode(unsigned char c);
   void EndStatement(size_t text_len);
@@ -80,24 +87,12 @@ class MysqlDumpSplitter {
   void Fail(SplitError::Code code, std::string message);
   size_t ScanQuoted(const char* p, size_t n, char quote, bool backslash_escapes);
 
-  size_t max_statement_bytes_;
   State state_ = State::kNone;
-  bool escape_ = false;    // previous byte in a quote was a backslash
-  bool has_code_ = false;  // the current buffer holds code, not only comments/whitespace
-  std::string buf_;        // bytes of the current statement (leading whitespace/comments included)
   std::string delimiter_ = ";";
-  size_t run_start_ = 0;    // start in buf_ of the current stretch of code bytes (kNone)
-  size_t pending_pos_ = 0;  // start in buf_ of a construct not yet decided ("-", "/", "d")
-  uint64_t pending_offset_ = 0, pending_line_ = 0;
+  size_t run_start_ = 0;      // start in buf_ of the current stretch of code bytes (kNone)
   size_t word_matched_ = 0;   // letters of "delimiter" or "999999\" matched so far
   size_t comment_start_ = 0;  // start in buf_ of the current line comment
   std::string delimiter_arg_;
-  uint64_t stmt_offset_ = 0, stmt_line_ = 0;
-  uint64_t offset_ = 0;  // bytes processed
-  uint64_t line_ = 1;    // line of the next byte
-  uint64_t number_ = 0;  // statements yielded
-  std::deque<SqlStatement> ready_;
-  SplitStatus status_;
   bool saw_dump_completed_ = false;
   bool saw_sandbox_ = false;
   std::string dump_header_;

@@ -117,82 +117,113 @@ size_t SkipIfExists(const std::vector<Token>& tokens, size_t i) {
   return i;
 }
 
+// SET GLOBAL x / SET @@GLOBAL.x / SET PERSIST x: server-wide, not the session's.
+bool IsGlobalSet(const std::vector<Token>& t) {
+  if (t.size() > 1 &&
+      (IsWord(t[1], "GLOBAL") || IsWord(t[1], "PERSIST") || IsWord(t[1], "PERSIST_ONLY")))
+    return true;
+  // "@@GLOBAL.x" tokenizes as '@' '@' GLOBAL '.' x.
+  return t.size() > 3 && t[1].text == "@" && t[2].text == "@" &&
+         (IsWord(t[3], "GLOBAL") || IsWord(t[3], "PERSIST") || IsWord(t[3], "PERSIST_ONLY"));
+}
+
+StatementInfo ClassifyInsert(const std::vector<Token>& t) {
+  StatementInfo info;
+  info.kind = StatementKind::kInsert;
+  info.plain_insert = t[0].text == "INSERT";
+  size_t i = 1;
+  while (i < t.size() &&
+         (IsWord(t[i], "IGNORE") || IsWord(t[i], "INTO") || IsWord(t[i], "LOW_PRIORITY") ||
+          IsWord(t[i], "DELAYED") || IsWord(t[i], "HIGH_PRIORITY"))) {
+    if (IsWord(t[i], "IGNORE")) info.plain_insert = false;
+    ++i;
+  }
+  ReadQualifiedName(t, i, &info);
+  return info;
+}
+
+// What CREATE/DROP/ALTER <word> makes of the statement.
+StatementKind DdlKind(const std::string& verb, const std::string& w) {
+  const bool create = verb == "CREATE", drop = verb == "DROP";
+  if (w == "TABLE")
+    return create ? StatementKind::kCreateTable
+           : drop ? StatementKind::kDropTable
+                  : StatementKind::kAlterTable;
+  if (w == "DATABASE" || w == "SCHEMA")
+    return create ? StatementKind::kCreateDatabase : StatementKind::kOtherDdl;
+  if (w == "VIEW") return drop ? StatementKind::kOtherDdl : StatementKind::kCreateView;
+  if (w == "PROCEDURE" || w == "FUNCTION")
+    return create ? StatementKind::kCreateRoutine : StatementKind::kOtherDdl;
+  if (w == "TRIGGER") return create ? StatementKind::kCreateTrigger : StatementKind::kOtherDdl;
+  if (w == "EVENT") return create ? StatementKind::kCreateEvent : StatementKind::kOtherDdl;
+  if (w == "INDEX") return create ? StatementKind::kCreateIndex : StatementKind::kOtherDdl;
+  if (w == "SEQUENCE" || w == "USER" || w == "ROLE" || w == "SERVER")
+    return StatementKind::kOtherDdl;
+  return StatementKind::kOther;  // not the object keyword: keep looking
+}
+
+// CREATE / DROP / ALTER: the object keyword may follow DEFINER=..., ALGORITHM=..., etc.
+StatementInfo ClassifyDdl(const std::vector<Token>& t) {
+  StatementInfo info;
+  info.kind = StatementKind::kOtherDdl;
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (t[i].type != Token::Type::kWord) continue;
+    const StatementKind kind = DdlKind(t[0].text, t[i].text);
+    if (kind == StatementKind::kOther) continue;
+    info.kind = kind;
+    const size_t at = SkipIfExists(t, i + 1);
+    if (t[i].text == "DATABASE" || t[i].text == "SCHEMA") {
+      if (at < t.size() && IsName(t[at])) info.schema = t[at].text;
+    } else if (kind == StatementKind::kCreateIndex) {
+      size_t on = at;  // CREATE INDEX name ON table
+      while (on < t.size() && !IsWord(t[on], "ON")) ++on;
+      ReadQualifiedName(t, on + 1, &info);
+    } else {
+      ReadQualifiedName(t, at, &info);
+      const size_t next = at + (info.schema.empty() ? 1 : 3);
+      if (kind == StatementKind::kAlterTable && next + 1 < t.size() &&
+          (IsWord(t[next], "DISABLE") || IsWord(t[next], "ENABLE")) && IsWord(t[next + 1], "KEYS"))
+        info.kind = StatementKind::kKeysToggle;
+    }
+    return info;
+  }
+  return info;
+}
+
 }  // namespace
 
 StatementInfo ClassifyMysqlStatement(std::string_view text) {
   // Routines, triggers and views put DEFINER=`u`@`h`, ALGORITHM=..., SQL SECURITY ... between
   // CREATE and the object keyword: read enough tokens to pass them.
   constexpr size_t kMaxTokens = 24;
-  std::vector<Token> tokens;
+  std::vector<Token> t;
   Tokenizer tz(text);
   for (size_t n = 0; n < kMaxTokens; ++n) {
-    Token t = tz.Next();
-    if (t.type == Token::Type::kEnd) break;
-    tokens.push_back(std::move(t));
+    Token token = tz.Next();
+    if (token.type == Token::Type::kEnd) break;
+    t.push_back(std::move(token));
   }
   StatementInfo info;
-  if (tokens.empty() || tokens[0].type != Token::Type::kWord) return info;
-  const std::string& verb = tokens[0].text;
-
+  if (t.empty() || t[0].type != Token::Type::kWord) return info;
+  const std::string& verb = t[0].text;
   if (verb == "SET") {
     info.kind = StatementKind::kSet;
+    info.global = IsGlobalSet(t);
   } else if (verb == "USE") {
     info.kind = StatementKind::kUse;
-    if (tokens.size() > 1 && IsName(tokens[1])) info.schema = tokens[1].text;
+    if (t.size() > 1 && IsName(t[1])) info.schema = t[1].text;
   } else if (verb == "INSERT" || verb == "REPLACE") {
-    size_t i = 1;
-    info.plain_insert = verb == "INSERT";
-    while (i < tokens.size() &&
-           (IsWord(tokens[i], "IGNORE") || IsWord(tokens[i], "INTO") ||
-            IsWord(tokens[i], "LOW_PRIORITY") || IsWord(tokens[i], "DELAYED") ||
-            IsWord(tokens[i], "HIGH_PRIORITY"))) {
-      if (IsWord(tokens[i], "IGNORE")) info.plain_insert = false;
-      ++i;
-    }
-    info.kind = StatementKind::kInsert;
-    ReadQualifiedName(tokens, i, &info);
-  } else if (verb == "LOCK" && tokens.size() > 1 &&
-             (IsWord(tokens[1], "TABLES") || IsWord(tokens[1], "TABLE"))) {
+    return ClassifyInsert(t);
+  } else if (verb == "LOCK" && t.size() > 1 && (IsWord(t[1], "TABLES") || IsWord(t[1], "TABLE"))) {
     info.kind = StatementKind::kLockTables;
-    ReadQualifiedName(tokens, 2, &info);
+    ReadQualifiedName(t, 2, &info);
   } else if (verb == "UNLOCK") {
     info.kind = StatementKind::kUnlockTables;
   } else if (verb == "BEGIN" || verb == "COMMIT" || verb == "ROLLBACK" || verb == "SAVEPOINT" ||
-             (verb == "START" && tokens.size() > 1 && IsWord(tokens[1], "TRANSACTION"))) {
+             (verb == "START" && t.size() > 1 && IsWord(t[1], "TRANSACTION"))) {
     info.kind = StatementKind::kTransaction;
   } else if (verb == "CREATE" || verb == "DROP" || verb == "ALTER") {
-    info.kind = StatementKind::kOtherDdl;
-    for (size_t i = 1; i < tokens.size(); ++i) {
-      if (tokens[i].type != Token::Type::kWord) continue;
-      const std::string& w = tokens[i].text;
-      StatementKind kind;
-      if (w == "TABLE") {
-        kind = verb == "CREATE" ? StatementKind::kCreateTable
-               : verb == "DROP" ? StatementKind::kDropTable
-                                : StatementKind::kAlterTable;
-      } else if (w == "DATABASE" || w == "SCHEMA") {
-        kind = verb == "CREATE" ? StatementKind::kCreateDatabase : StatementKind::kOtherDdl;
-        info.kind = kind;
-        const size_t at = SkipIfExists(tokens, i + 1);
-        if (at < tokens.size() && IsName(tokens[at])) info.schema = tokens[at].text;
-        return info;
-      } else if (w == "VIEW") {
-        kind = verb == "DROP" ? StatementKind::kOtherDdl : StatementKind::kCreateView;
-      } else if (w == "PROCEDURE" || w == "FUNCTION") {
-        kind = verb == "CREATE" ? StatementKind::kCreateRoutine : StatementKind::kOtherDdl;
-      } else if (w == "TRIGGER") {
-        kind = verb == "CREATE" ? StatementKind::kCreateTrigger : StatementKind::kOtherDdl;
-      } else if (w == "EVENT") {
-        kind = verb == "CREATE" ? StatementKind::kCreateEvent : StatementKind::kOtherDdl;
-      } else if (w == "INDEX" || w == "SEQUENCE" || w == "USER" || w == "ROLE" || w == "SERVER") {
-        kind = StatementKind::kOtherDdl;
-      } else {
-        continue;
-      }
-      info.kind = kind;
-      ReadQualifiedName(tokens, SkipIfExists(tokens, i + 1), &info);
-      return info;
-    }
+    return ClassifyDdl(t);
   } else if (verb == "RENAME" || verb == "TRUNCATE") {
     info.kind = StatementKind::kOtherDdl;
   }

@@ -1,6 +1,7 @@
 #include "protocols/pg_dump_splitter.h"
 
 #include <cstring>
+#include <iterator>
 
 #include "protocols/pg_statement.h"
 
@@ -52,24 +53,12 @@ std::vector<std::string> SplitMetaArgs(std::string_view s) {
 
 }  // namespace
 
-PgDumpSplitter::PgDumpSplitter(size_t max_statement_bytes)
-    : max_statement_bytes_(max_statement_bytes) {}
+PgDumpSplitter::PgDumpSplitter(size_t max_statement_bytes) : SplitterCore(max_statement_bytes) {}
 
 void PgDumpSplitter::Fail(SplitError::Code code, std::string message, uint64_t line,
                           uint64_t offset) {
-  status_.error.code = code;
-  status_.error.message = std::move(message);
-  status_.error.line = line;
-  status_.error.offset = offset;
+  SetError(code, std::move(message), line, offset);
   state_ = State::kFailed;
-}
-
-void PgDumpSplitter::StartCode(size_t buf_pos, uint64_t offset, uint64_t line) {
-  if (has_code_) return;
-  buf_.erase(0, buf_pos);  // leading whitespace and comments are not part of the statement
-  stmt_offset_ = offset;
-  stmt_line_ = line;
-  has_code_ = true;
 }
 
 // The "-" or "/" at pending_pos_ turned out to be code; `c`, which decided it, is read again.
@@ -165,12 +154,13 @@ void PgDumpSplitter::EndMeta() {
   item.number = number_;
   if (command == "c" || command == "connect") {
     item.command = "connect";
-  } else if (command == "restrict" || command == "unrestrict" || command == "set") {
+  } else if (command == "restrict" || command == "unrestrict" || command == "set" ||
+             command == "encoding") {
     item.command = command;
   } else {
     Fail(SplitError::Code::kBadCommand,
-         "unsupported psql meta-command '\\" + command + "' (only \\connect, \\restrict, " +
-             "\\unrestrict and \\set appear in pg_dump output)",
+         "unsupported psql meta-command '\\" + command + "' (only \\connect, \\encoding, " +
+             "\\restrict, \\unrestrict and \\set appear in pg_dump output)",
          meta_line_, meta_offset_);
     return;
   }
@@ -310,9 +300,7 @@ void PgDumpSplitter::StepNone(unsigned char c) {
       break;
     case '-':
     case '/':
-      pending_pos_ = buf_.size();
-      pending_offset_ = offset_;
-      pending_line_ = line_;
+      MarkPending();
       state_ = c == '-' ? State::kDash : State::kSlash;
       buf_.push_back(static_cast<char>(c));
       return;
@@ -351,46 +339,47 @@ void PgDumpSplitter::StepNone(unsigned char c) {
   buf_.push_back(static_cast<char>(c));
 }
 
+// A handler per state, indexed by State in its order.
 void PgDumpSplitter::Step(unsigned char c) {
+  using S = PgDumpSplitter;
+  static constexpr void (S::*kHandlers[])(unsigned char) = {
+      &S::StepNone,    &S::StepDashSlash, &S::StepDashSlash, &S::StepComment, &S::StepComment,
+      &S::StepComment, &S::StepComment,   &S::StepQuoted,    &S::StepQuoted,  &S::StepQuoted,
+      &S::StepDollar,  &S::StepDollar,    &S::StepMeta,      &S::StepCopy,    &S::StepCopy,
+      &S::StepCopy,    &S::StepCopy,      &S::StepCopy,      &S::StepCopy};
+  static_assert(std::size(kHandlers) == static_cast<size_t>(State::kFailed));
+  if (state_ != State::kFailed) (this->*kHandlers[static_cast<size_t>(state_)])(c);
+}
+
+// "-" or "/" then: "--" a line comment, "/*" a block comment, anything else code.
+void PgDumpSplitter::StepDashSlash(unsigned char c) {
+  if (state_ == State::kDash && c == '-') {
+    state_ = State::kLineComment;
+    buf_.push_back('-');
+  } else if (state_ == State::kSlash && c == '*') {
+    comment_depth_ = 1;
+    state_ = State::kBlockComment;
+    buf_.push_back('*');
+  } else {
+    ResolvePendingAsCode(c);
+  }
+}
+
+// Comments: -- to the end of the line; /* */ nested.
+void PgDumpSplitter::StepComment(unsigned char c) {
+  buf_.push_back(static_cast<char>(c));
   switch (state_) {
-    case State::kNone:
-      StepNone(c);
-      break;
-    case State::kDash:
-      if (c == '-') {
-        state_ = State::kLineComment;
-        buf_.push_back('-');
-      } else {
-        ResolvePendingAsCode(c);
-      }
-      break;
-    case State::kSlash:
-      if (c == '*') {
-        comment_depth_ = 1;
-        state_ = State::kBlockComment;
-        buf_.push_back('*');
-      } else {
-        ResolvePendingAsCode(c);
-      }
-      break;
     case State::kLineComment:
-      buf_.push_back(static_cast<char>(c));
-      if (c == '\n') {
-        if (!has_code_) buf_.clear();
-        state_ = State::kNone;
-      }
+      if (c == '\n') EndComment();
       break;
     case State::kBlockComment:
-      buf_.push_back(static_cast<char>(c));
       if (c == '*') state_ = State::kBlockStar;
       if (c == '/') state_ = State::kBlockSlash;
       break;
     case State::kBlockStar:
-      buf_.push_back(static_cast<char>(c));
       if (c == '/') {
         if (--comment_depth_ == 0) {
-          if (!has_code_) buf_.clear();
-          state_ = State::kNone;
+          EndComment();
         } else {
           state_ = State::kBlockComment;
         }
@@ -398,8 +387,7 @@ void PgDumpSplitter::Step(unsigned char c) {
         state_ = State::kBlockComment;
       }
       break;
-    case State::kBlockSlash:
-      buf_.push_back(static_cast<char>(c));
+    default:  // kBlockSlash
       if (c == '*') {
         ++comment_depth_;
         state_ = State::kBlockComment;
@@ -407,122 +395,104 @@ void PgDumpSplitter::Step(unsigned char c) {
         state_ = State::kBlockComment;
       }
       break;
-    case State::kQuote:
-      buf_.push_back(static_cast<char>(c));
-      if (c == '\'') state_ = State::kNone;  // a doubled quote re-enters at once
-      break;
-    case State::kEscapeQuote:
-      buf_.push_back(static_cast<char>(c));
-      if (escape_) {
-        escape_ = false;
-      } else if (c == '\\') {
-        escape_ = true;
-      } else if (c == '\'') {
-        state_ = State::kNone;
-      }
-      break;
-    case State::kDoubleQuote:
-      buf_.push_back(static_cast<char>(c));
-      if (c == '"') state_ = State::kNone;
-      break;
-    case State::kDollarOpen:
-      if (c == '$') {
-        dollar_tag_.push_back('$');
-        buf_.push_back('$');
-        dollar_body_start_ = buf_.size();
-        state_ = State::kDollarBody;
-      } else if (dollar_tag_.size() == 1 ? IsIdentStart(c) : IsIdentCont(c)) {
-        dollar_tag_.push_back(static_cast<char>(c));
-        buf_.push_back(static_cast<char>(c));
-      } else {
-        // Not a dollar quote ($1, or a lone $): the bytes so far were code.
-        state_ = State::kNone;
-        StepNone(c);
-      }
-      break;
-    case State::kDollarBody:
-      buf_.push_back(static_cast<char>(c));
-      if (c == '$' && buf_.size() >= dollar_body_start_ + dollar_tag_.size() &&
-          std::memcmp(buf_.data() + buf_.size() - dollar_tag_.size(), dollar_tag_.data(),
-                      dollar_tag_.size()) == 0) {
-        state_ = State::kNone;
-      }
-      break;
-    case State::kMeta:
-      if (c == '\n') {
-        EndMeta();
-      } else if (meta_.size() < 65536) {
-        meta_.push_back(static_cast<char>(c));
-      } else {
-        Fail(SplitError::Code::kBadCommand, "psql meta-command line longer than 64 KiB", meta_line_,
-             meta_offset_);
-      }
-      break;
-    case State::kCopyStatementEnd:
-    case State::kCopyLineStart:
-    case State::kCopyData:
-    case State::kCopyBackslash:
-    case State::kCopyBackslashDot:
-    case State::kCopyBackslashDotCr:
-      StepCopy(c);
-      break;
-    case State::kFailed:
-      break;
   }
+}
+
+void PgDumpSplitter::EndComment() {
+  if (!has_code_) buf_.clear();
+  state_ = State::kNone;
+}
+
+// '...' (a doubled quote re-enters at once), E'...' with backslash escapes, "...".
+void PgDumpSplitter::StepQuoted(unsigned char c) {
+  buf_.push_back(static_cast<char>(c));
+  if (state_ == State::kEscapeQuote) {
+    if (escape_) {
+      escape_ = false;
+    } else if (c == '\\') {
+      escape_ = true;
+    } else if (c == '\'') {
+      state_ = State::kNone;
+    }
+    return;
+  }
+  if (c == (state_ == State::kQuote ? '\'' : '"')) state_ = State::kNone;
+}
+
+// $tag$ ... $tag$; a "$" that does not open a tag ($1, a lone $) was code.
+void PgDumpSplitter::StepDollar(unsigned char c) {
+  if (state_ == State::kDollarBody) {
+    buf_.push_back(static_cast<char>(c));
+    if (c == '$' && buf_.size() >= dollar_body_start_ + dollar_tag_.size() &&
+        std::memcmp(buf_.data() + buf_.size() - dollar_tag_.size(), dollar_tag_.data(),
+                    dollar_tag_.size()) == 0) {
+      state_ = State::kNone;
+    }
+    return;
+  }
+  if (c == '$') {
+    dollar_tag_.push_back('$');
+    buf_.push_back('$');
+    dollar_body_start_ = buf_.size();
+    state_ = State::kDollarBody;
+  } else if (dollar_tag_.size() == 1 ? IsIdentStart(c) : IsIdentCont(c)) {
+    dollar_tag_.push_back(static_cast<char>(c));
+    buf_.push_back(static_cast<char>(c));
+  } else {
+    state_ = State::kNone;
+    StepNone(c);
+  }
+}
+
+void PgDumpSplitter::StepMeta(unsigned char c) {
+  if (c == '\n') {
+    EndMeta();
+  } else if (meta_.size() < 65536) {
+    meta_.push_back(static_cast<char>(c));
+  } else {
+    Fail(SplitError::Code::kBadCommand, "psql meta-command line longer than 64 KiB", meta_line_,
+         meta_offset_);
+  }
+}
+
+// COPY data lines and quoted text, appended in bulk.
+size_t PgDumpSplitter::FastRun(const char* p, size_t n) {
+  size_t run = 0;
+  if (state_ == State::kCopyData) {
+    const void* nl = std::memchr(p, '\n', n);
+    run = nl == nullptr ? n : static_cast<size_t>(static_cast<const char*>(nl) - p);
+    if (run > 0) {
+      if (copy_buf_.empty()) {
+        copy_buf_offset_ = offset_;
+        copy_buf_line_ = line_;
+      }
+      copy_buf_.append(p, run);
+    }
+    // A very long line (a large bytea) is handed on in pieces too: memory stays bounded.
+    if (copy_buf_.size() >= kCopyChunkBytes) FlushCopy();
+  } else if (state_ == State::kQuote || state_ == State::kDoubleQuote ||
+             state_ == State::kDollarBody || (state_ == State::kEscapeQuote && !escape_)) {
+    const char stop = state_ == State::kDoubleQuote  ? '"'
+                      : state_ == State::kDollarBody ? '$'
+                                                     : '\'';
+    const bool backslash = state_ == State::kEscapeQuote;
+    while (run < n) {
+      const char c = p[run];
+      if (c == stop || c == '\n' || (backslash && c == '\\')) break;
+      ++run;
+    }
+    buf_.append(p, run);
+  }
+  return run;
+}
+
+void PgDumpSplitter::FailTooLarge() {
+  Fail(SplitError::Code::kStatementTooLarge, TooLargeMessage(), stmt_line_, stmt_offset_);
 }
 
 SplitStatus PgDumpSplitter::Feed(std::string_view bytes) {
   if (state_ == State::kFailed) return status_;
-  const char* p = bytes.data();
-  const size_t n = bytes.size();
-  size_t i = 0;
-  while (i < n) {
-    // Fast paths: COPY data lines and quoted text are appended in bulk.
-    size_t run = 0;
-    if (state_ == State::kCopyData) {
-      const void* nl = std::memchr(p + i, '\n', n - i);
-      run = nl == nullptr ? n - i : static_cast<size_t>(static_cast<const char*>(nl) - (p + i));
-      if (run > 0) {
-        if (copy_buf_.empty()) {
-          copy_buf_offset_ = offset_;
-          copy_buf_line_ = line_;
-        }
-        copy_buf_.append(p + i, run);
-      }
-      // A very long line (a large bytea) is handed on in pieces too: memory stays bounded.
-      if (copy_buf_.size() >= kCopyChunkBytes) FlushCopy();
-    } else if (state_ == State::kQuote || state_ == State::kDoubleQuote ||
-               state_ == State::kDollarBody || (state_ == State::kEscapeQuote && !escape_)) {
-      const char stop = state_ == State::kDoubleQuote  ? '"'
-                        : state_ == State::kDollarBody ? '$'
-                                                       : '\'';
-      const bool backslash = state_ == State::kEscapeQuote;
-      while (i + run < n) {
-        const char c = p[i + run];
-        if (c == stop || c == '\n' || (backslash && c == '\\')) break;
-        ++run;
-      }
-      buf_.append(p + i, run);
-    }
-    if (run > 0) {
-      offset_ += run;
-      i += run;
-    } else {
-      const unsigned char c = static_cast<unsigned char>(p[i]);
-      Step(c);
-      if (state_ == State::kFailed) return status_;
-      ++offset_;
-      if (c == '\n') ++line_;
-      ++i;
-    }
-    if (buf_.size() > max_statement_bytes_) {
-      Fail(SplitError::Code::kStatementTooLarge,
-           "statement is larger than " + std::to_string(max_statement_bytes_) + " bytes",
-           stmt_line_, stmt_offset_);
-      return status_;
-    }
-  }
-  return status_;
+  return FeedBytes(bytes);
 }
 
 SplitStatus PgDumpSplitter::Finish() {
@@ -577,13 +547,6 @@ SplitStatus PgDumpSplitter::Finish() {
         offset_);
   }
   return status_;
-}
-
-bool PgDumpSplitter::Next(PgDumpItem* out) {
-  if (ready_.empty()) return false;
-  *out = std::move(ready_.front());
-  ready_.pop_front();
-  return true;
 }
 
 }  // namespace ra

@@ -13,8 +13,8 @@
 // - After `COPY ... FROM stdin;` the lines up to a line `\.` are COPY data, handed on byte-exact
 //   in items of about kCopyChunkBytes, never parsed as SQL; then a kCopyEnd item.
 // - A backslash at the start of a statement begins a psql meta-command, read to the end of the
-//   line: \connect (\c), \restrict, \unrestrict and \set become kMetaCommand items; any other
-//   is an error naming it and its line.
+//   line: \connect (\c), \encoding, \restrict, \unrestrict and \set become kMetaCommand items;
+//   any other is an error naming it and its line.
 // - End of input inside a string, comment, dollar quote or COPY data is an error (a cut dump).
 // - No I/O. Once it has failed, the splitter stays failed.
 #pragma once
@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/splitter_core.h"
 #include "protocols/statement.h"
 
 namespace ra {
@@ -34,7 +35,7 @@ struct PgDumpItem {
     kStatement,    // text: the SQL, without its ';'
     kCopyData,     // text: raw COPY data bytes (whole lines except maybe at the item's ends)
     kCopyEnd,      // the `\.` line: rows = rows of the whole COPY block
-    kMetaCommand,  // command ("connect", "restrict", "unrestrict", "set") and args
+    kMetaCommand,  // command ("connect", "encoding", "restrict", "unrestrict", "set") and args
   };
   Type type = Type::kStatement;
   std::string text;
@@ -46,7 +47,7 @@ struct PgDumpItem {
   uint64_t rows = 0;    // kCopyData: rows ended in this item; kCopyEnd: rows of the block
 };
 
-class PgDumpSplitter {
+class PgDumpSplitter : public SplitterCore<PgDumpSplitter, PgDumpItem> {
  public:
   static constexpr size_t kDefaultMaxStatementBytes = size_t{1} << 30;
   static constexpr size_t kCopyChunkBytes = size_t{1} << 18;
@@ -55,13 +56,15 @@ class PgDumpSplitter {
 
   SplitStatus Feed(std::string_view bytes);
   SplitStatus Finish();
-  bool Next(PgDumpItem* out);
+  // Next(PgDumpItem*), pending(), statements(), bytes_fed(), lines(): SplitterCore's.
 
   bool standard_conforming_strings() const { return std_strings_; }
-  uint64_t statements() const { return number_; }
-  uint64_t bytes_fed() const { return offset_; }
 
  private:
+  friend class SplitterCore<PgDumpSplitter, PgDumpItem>;
+  size_t FastRun(const char* p, size_t n);
+  void FailTooLarge();
+
   enum class State {
     kNone,
     kDash,   // saw "-"
@@ -87,8 +90,13 @@ class PgDumpSplitter {
 
   void Step(unsigned char c);
   void StepNone(unsigned char c);
+  void StepDashSlash(unsigned char c);
+  void StepComment(unsigned char c);
+  void EndComment();
+  void StepQuoted(unsigned char c);
+  void StepDollar(unsigned char c);
+  void StepMeta(unsigned char c);
   void StepCopy(unsigned char c);
-  void StartCode(size_t buf_pos, uint64_t offset, uint64_t line);
   void ResolvePendingAsCode(unsigned char c);
   void EndWord();
   void EndStatement();
@@ -98,15 +106,8 @@ class PgDumpSplitter {
   void ResetStatement();
   void Fail(SplitError::Code code, std::string message, uint64_t line, uint64_t offset);
 
-  size_t max_statement_bytes_;
   State state_ = State::kNone;
-  bool escape_ = false;
-  bool has_code_ = false;
   bool std_strings_ = true;
-  std::string buf_;
-  uint64_t stmt_offset_ = 0, stmt_line_ = 0;
-  uint64_t pending_offset_ = 0, pending_line_ = 0;  // of a "-", "/" or "$" not decided yet
-  size_t pending_pos_ = 0;
   int paren_depth_ = 0;
   int begin_depth_ = 0;
   int comment_depth_ = 0;
@@ -124,11 +125,6 @@ class PgDumpSplitter {
   uint64_t copy_buf_offset_ = 0, copy_buf_line_ = 0;
   uint64_t copy_buf_rows_ = 0, copy_rows_ = 0;
   uint64_t copy_number_ = 0, copy_line_ = 0;
-  uint64_t offset_ = 0;
-  uint64_t line_ = 1;
-  uint64_t number_ = 0;
-  std::deque<PgDumpItem> ready_;
-  SplitStatus status_;
 };
 
 }  // namespace ra

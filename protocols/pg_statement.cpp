@@ -101,26 +101,97 @@ size_t ReadName(const std::vector<PgToken>& t, size_t i, StatementInfo* info) {
   return i + 1;
 }
 
+// CREATE [UNIQUE] INDEX [CONCURRENTLY] [[IF NOT EXISTS] name] ON [ONLY] table: the table.
+void ReadIndexTable(const std::vector<PgToken>& t, size_t i, StatementInfo* info) {
+  while (i < t.size() && !IsWord(t, i, "on")) ++i;
+  if (IsWord(t, i + 1, "only")) ++i;
+  ReadName(t, i + 1, info);
+}
+
+// ALTER TABLE [IF EXISTS] [ONLY] name ...: ADD CONSTRAINT makes it kAddConstraint.
+void ClassifyAlterTable(const std::vector<PgToken>& t, size_t at, StatementInfo* info) {
+  info->kind = StatementKind::kAlterTable;
+  const size_t after = ReadName(t, at, info);
+  if (!IsWord(t, after, "add") || !IsWord(t, after + 1, "constraint")) return;
+  info->kind = StatementKind::kAddConstraint;
+  for (size_t i = after + 2; i < t.size(); ++i)
+    if (IsWord(t, i, "foreign")) info->foreign_key = true;
+}
+
+StatementInfo ClassifyDdl(const std::vector<PgToken>& t) {
+  StatementInfo info;
+  info.kind = StatementKind::kOtherDdl;
+  const std::string& verb = t[0].text;
+  const bool create = verb == "create", drop = verb == "drop";
+  size_t i = 1;
+  while (IsWord(t, i, "or") || IsWord(t, i, "replace") || IsWord(t, i, "unlogged") ||
+         IsWord(t, i, "temporary") || IsWord(t, i, "temp") || IsWord(t, i, "materialized") ||
+         IsWord(t, i, "global") || IsWord(t, i, "local") || IsWord(t, i, "unique") ||
+         IsWord(t, i, "recursive") || IsWord(t, i, "constraint")) {
+    ++i;
+  }
+  if (i >= t.size() || t[i].type != PgToken::Type::kWord) return info;
+  const std::string& what = t[i].text;
+  size_t at = SkipIfExists(t, i + 1);
+  if (what == "table") {
+    if (IsWord(t, at, "only")) at = SkipIfExists(t, at + 1);
+    if (create || drop) {
+      info.kind = create ? StatementKind::kCreateTable : StatementKind::kDropTable;
+      ReadName(t, at, &info);
+    } else {
+      ClassifyAlterTable(t, at, &info);
+    }
+  } else if (what == "database") {
+    info.kind = create ? StatementKind::kCreateDatabase
+                : drop ? StatementKind::kDropDatabase
+                       : StatementKind::kOtherDdl;
+    if (IsName(t, at)) info.schema = t[at].text;
+  } else if (what == "role" || what == "user") {
+    info.kind = create ? StatementKind::kCreateRole
+                : drop ? StatementKind::kDropRole
+                       : StatementKind::kOtherDdl;
+    if (IsName(t, at)) info.object = t[at].text;
+  } else if (what == "index" && create) {
+    info.kind = StatementKind::kCreateIndex;
+    ReadIndexTable(t, at, &info);
+  } else {
+    if (what == "view" && !drop) info.kind = StatementKind::kCreateView;
+    if ((what == "function" || what == "procedure") && create)
+      info.kind = StatementKind::kCreateRoutine;
+    if (what == "trigger" && create) info.kind = StatementKind::kCreateTrigger;
+    ReadName(t, at, &info);
+  }
+  return info;
+}
+
+// COPY name [(cols)] FROM stdin: the column list may be long, so its end is read from the text.
+StatementInfo ClassifyCopy(const std::vector<PgToken>& t, std::string_view text) {
+  StatementInfo info;
+  const size_t after = ReadName(t, 1, &info);
+  std::string tail;
+  for (size_t i = text.size(); i > 0 && tail.size() < 64; --i) {
+    const char ch = text[i - 1];
+    tail.insert(tail.begin(), (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch);
+  }
+  const bool from_stdin = tail.find("from stdin") != std::string::npos;
+  info.kind = after > 1 && from_stdin ? StatementKind::kCopyFromStdin : StatementKind::kOther;
+  return info;
+}
+
 }  // namespace
 
 StatementInfo ClassifyPgStatement(std::string_view text) {
-  const std::vector<PgToken> t = Tokenize(text, 16);
+  const std::vector<PgToken> t = Tokenize(text, 24);
   StatementInfo info;
   if (t.empty() || t[0].type != PgToken::Type::kWord) return info;
   const std::string& verb = t[0].text;
-  if (verb == "set" || (verb == "select" && IsWord(t, 1, "pg_catalog") && t.size() > 3 &&
-                        t[3].text == "set_config")) {
+  const bool catalog_call = verb == "select" && IsWord(t, 1, "pg_catalog") && t.size() > 3;
+  if (verb == "set" || (catalog_call && t[3].text == "set_config")) {
     info.kind = StatementKind::kSet;
+  } else if (catalog_call && t[3].text == "setval") {
+    info.kind = StatementKind::kSetval;
   } else if (verb == "copy") {
-    const size_t after = ReadName(t, 1, &info);
-    // COPY name [(cols)] FROM stdin: the column list may be long; look at the statement's end.
-    std::string tail;
-    for (size_t i = text.size(); i > 0 && tail.size() < 64; --i) {
-      const char ch = text[i - 1];
-      tail.insert(tail.begin(), (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch);
-    }
-    const bool from_stdin = tail.find("from stdin") != std::string::npos;
-    info.kind = after > 1 && from_stdin ? StatementKind::kCopyFromStdin : StatementKind::kOther;
+    return ClassifyCopy(t, text);
   } else if (verb == "insert" && IsWord(t, 1, "into")) {
     info.kind = StatementKind::kInsert;
     ReadName(t, 2, &info);
@@ -128,47 +199,54 @@ StatementInfo ClassifyPgStatement(std::string_view text) {
              verb == "end" || verb == "savepoint") {
     info.kind = StatementKind::kTransaction;
   } else if (verb == "create" || verb == "drop" || verb == "alter") {
-    info.kind = StatementKind::kOtherDdl;
-    size_t i = 1;
-    while (IsWord(t, i, "or") || IsWord(t, i, "replace") || IsWord(t, i, "unlogged") ||
-           IsWord(t, i, "temporary") || IsWord(t, i, "temp") || IsWord(t, i, "materialized") ||
-           IsWord(t, i, "global") || IsWord(t, i, "local") || IsWord(t, i, "unique") ||
-           IsWord(t, i, "recursive") || IsWord(t, i, "constraint")) {
-      ++i;
-    }
-    if (i >= t.size() || t[i].type != PgToken::Type::kWord) return info;
-    const std::string& what = t[i].text;
-    size_t at = SkipIfExists(t, i + 1);
-    if (what == "table") {
-      if (IsWord(t, at, "only")) at = SkipIfExists(t, at + 1);
-      info.kind = verb == "create" ? StatementKind::kCreateTable
-                  : verb == "drop" ? StatementKind::kDropTable
-                                   : StatementKind::kAlterTable;
-      ReadName(t, at, &info);
-    } else if (what == "database") {
-      info.kind = verb == "create" ? StatementKind::kCreateDatabase
-                  : verb == "drop" ? StatementKind::kDropDatabase
-                                   : StatementKind::kOtherDdl;
-      if (IsName(t, at)) info.schema = t[at].text;
-    } else if (what == "role" || what == "user") {
-      info.kind = verb == "create" ? StatementKind::kCreateRole
-                  : verb == "drop" ? StatementKind::kDropRole
-                                   : StatementKind::kOtherDdl;
-      if (IsName(t, at)) info.object = t[at].text;
-    } else if (what == "view" && verb != "drop") {
-      info.kind = StatementKind::kCreateView;
-      ReadName(t, at, &info);
-    } else if ((what == "function" || what == "procedure") && verb == "create") {
-      info.kind = StatementKind::kCreateRoutine;
-      ReadName(t, at, &info);
-    } else if (what == "trigger" && verb == "create") {
-      info.kind = StatementKind::kCreateTrigger;
-      ReadName(t, at, &info);
-    } else {
-      ReadName(t, at, &info);
-    }
+    return ClassifyDdl(t);
   }
   return info;
+}
+
+std::string PgCopyRelation(std::string_view sql) {
+  size_t i = sql.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos) return "";
+  i += 4;  // "COPY"
+  while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r'))
+    ++i;
+  const size_t start = i;
+  bool quoted = false;
+  for (; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '"') quoted = !quoted;
+    if (!quoted && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '(' || c == ';')) break;
+  }
+  return std::string(sql.substr(start, i - start));
+}
+
+std::string PgConninfoDbname(std::string_view arg) {
+  if (arg.find('=') == std::string_view::npos) return std::string(arg);
+  size_t i = 0;
+  while (i < arg.size()) {
+    while (i < arg.size() && (arg[i] == ' ' || arg[i] == '\t')) ++i;
+    const size_t eq = arg.find('=', i);
+    if (eq == std::string_view::npos) break;
+    std::string key(arg.substr(i, eq - i));
+    while (!key.empty() && key.back() == ' ') key.pop_back();
+    i = eq + 1;
+    while (i < arg.size() && arg[i] == ' ') ++i;
+    std::string value;
+    if (i < arg.size() && arg[i] == '\'') {  // quoted; a backslash escapes the next byte
+      for (++i; i < arg.size() && arg[i] != '\''; ++i) {
+        if (arg[i] == '\\' && i + 1 < arg.size()) ++i;
+        value += arg[i];
+      }
+      ++i;
+    } else {
+      for (; i < arg.size() && arg[i] != ' '; ++i) {
+        if (arg[i] == '\\' && i + 1 < arg.size()) ++i;
+        value += arg[i];
+      }
+    }
+    if (key == "dbname") return value;
+  }
+  return "";
 }
 
 std::optional<bool> PgStandardConformingStrings(std::string_view text) {

@@ -1,6 +1,7 @@
 #include "protocols/rdb_reader.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -182,6 +183,186 @@ bool Blob(const std::string& blob, bool (*decode)(std::string_view, std::vector<
   return true;
 }
 
+// One reader per value family. Each parses a value to its end; `items` receives the content
+// (null: validate only).
+
+// list / set / hash / zset / zset2: a count, then strings (and scores).
+template <class C>
+bool ParseClassic(C& c, uint8_t type, std::vector<std::string>* items, ParseError* e) {
+  uint64_t n;
+  std::string s;
+  if (!ReadCount(c, &n, e)) return false;
+  auto keep = [&] {
+    if (items != nullptr) items->push_back(s);
+  };
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!ReadString(c, &s, e)) return false;
+    keep();
+    if (type == kRdbHash) {
+      if (!ReadString(c, &s, e)) return false;
+      keep();
+    } else if (type == kRdbZset) {
+      uint8_t len;
+      if (!c.Byte(&len)) return Truncated(c, e, "a zset score");
+      if (len >= 253) {
+        s = len == 253 ? "nan" : len == 254 ? "inf" : "-inf";
+      } else if (!c.Raw(len, &s)) {
+        return Truncated(c, e, "a zset score");
+      }
+      keep();
+    } else if (type == kRdbZset2) {
+      if (!c.Raw(8, &s)) return Truncated(c, e, "a zset score");
+      double d;
+      const uint64_t bits = LoadLe(s);
+      std::memcpy(&d, &bits, 8);
+      s = FormatDouble(d);
+      keep();
+    }
+  }
+  return true;
+}
+
+// A compact encoding in one string: zipmap, intset, ziplist, listpack.
+template <class C>
+bool ParseBlob(C& c, uint8_t type, std::vector<std::string>* items, ParseError* e) {
+  std::string s;
+  if (!ReadString(c, &s, e)) return false;
+  switch (type) {
+    case kRdbHashZipmap:
+      return Blob(s, DecodeZipmap, "zipmap", items, e);
+    case kRdbSetIntset:
+      return Blob(s, DecodeIntset, "intset", items, e);
+    case kRdbListZiplist:
+    case kRdbZsetZiplist:
+    case kRdbHashZiplist:
+      return Blob(s, DecodeZiplist, "ziplist", items, e);
+    default:
+      return Blob(s, DecodeListpack, "listpack", items, e);
+  }
+}
+
+// Quicklist (ziplist nodes) and quicklist 2 (plain or listpack nodes).
+template <class C>
+bool ParseQuicklist(C& c, uint8_t type, std::vector<std::string>* items, ParseError* e) {
+  uint64_t n;
+  std::string s;
+  if (!ReadCount(c, &n, e)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t container = 2;
+    if (type == kRdbListQuicklist2 && !ReadCount(c, &container, e)) return false;
+    if (!ReadString(c, &s, e)) return false;
+    if (container == 1) {  // a plain node: one large element
+      if (items != nullptr) items->push_back(s);
+    } else if (container == 2) {
+      const bool v1 = type == kRdbListQuicklist;
+      if (!Blob(s, v1 ? DecodeZiplist : DecodeListpack,
+                v1 ? "quicklist ziplist" : "quicklist listpack", items, e)) {
+        return false;
+      }
+    } else {
+      return Corrupt(e, "unknown quicklist container " + std::to_string(container));
+    }
+  }
+  return true;
+}
+
+// A stream's consumer groups, with their pending entries and consumers.
+template <class C>
+bool ParseStreamGroups(C& c, uint8_t type, RdbValue& out, ParseError* e) {
+  uint64_t groups, ms, seq, x;
+  if (!ReadCount(c, &groups, e)) return false;
+  for (uint64_t g = 0; g < groups; ++g) {
+    std::string name;
+    if (!ReadString(c, &name, e) || !ReadCount(c, &ms, e) || !ReadCount(c, &seq, e)) return false;
+    out.stream_groups.push_back(name);
+    if (type >= kRdbStreamListpacks2 && !ReadCount(c, &x, e)) return false;  // entries read
+    uint64_t pel;
+    if (!ReadCount(c, &pel, e)) return false;
+    for (uint64_t p = 0; p < pel; ++p) {
+      int64_t t;
+      if (!c.Raw(16, nullptr)) return Truncated(c, e, "a stream pending entry");
+      if (!ReadMillis(c, &t, e) || !ReadCount(c, &x, e)) return false;
+    }
+    uint64_t consumers;
+    if (!ReadCount(c, &consumers, e)) return false;
+    for (uint64_t k = 0; k < consumers; ++k) {
+      int64_t t;
+      if (!ReadString(c, nullptr, e) || !ReadMillis(c, &t, e)) return false;
+      if (type >= kRdbStreamListpacks3 && !ReadMillis(c, &t, e)) return false;
+      uint64_t cpel;
+      if (!ReadCount(c, &cpel, e)) return false;
+      for (uint64_t p = 0; p < cpel; ++p) {
+        if (!c.Raw(16, nullptr)) return Truncated(c, e, "a consumer pending entry");
+      }
+    }
+  }
+  return true;
+}
+
+template <class C>
+bool ParseStream(C& c, uint8_t type, RdbValue& out, ParseError* e) {
+  uint64_t n;
+  std::string s;
+  if (!ReadCount(c, &n, e)) return false;
+  out.stream_nodes = n;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!ReadString(c, &s, e)) return false;
+    if (s.size() != 16)
+      return Corrupt(e, "stream node key of " + std::to_string(s.size()) + " bytes, expected 16");
+    if (!ReadString(c, &s, e)) return false;
+    std::vector<std::string> lp;
+    if (!Blob(s, DecodeListpack, "stream listpack", &lp, e)) return false;
+    if (lp.empty()) return Corrupt(e, "empty stream listpack");
+  }
+  uint64_t ms, seq, x;
+  if (!ReadCount(c, &out.stream_length, e) || !ReadCount(c, &ms, e) || !ReadCount(c, &seq, e)) {
+    return false;
+  }
+  out.stream_last_id = std::to_string(ms) + "-" + std::to_string(seq);
+  if (type >= kRdbStreamListpacks2) {
+    for (int k = 0; k < 5; ++k) {  // first id, max deleted id, entries added
+      if (!ReadCount(c, &x, e)) return false;
+    }
+  }
+  return ParseStreamGroups(c, type, out, e);
+}
+
+// Module data in its annotated form, up to RDB_MODULE_OPCODE_EOF (module values and aux).
+template <class C>
+bool ParseModuleData(C& c, ParseError* e) {
+  for (;;) {
+    uint64_t op, x;
+    if (!ReadCount(c, &op, e)) return false;
+    if (op == 0) return true;
+    if (op == 1 || op == 2) {
+      if (!ReadCount(c, &x, e)) return false;
+    } else if (op == 3 || op == 4) {
+      if (!c.Raw(op == 3 ? 4 : 8, nullptr)) return Truncated(c, e, "module data");
+    } else if (op == 5) {
+      if (!ReadString(c, nullptr, e)) return false;
+    } else {
+      return Corrupt(e, "unknown module opcode " + std::to_string(op));
+    }
+  }
+}
+
+template <class C>
+bool ParseModule(C& c, RdbValue& out, ParseError* e) {
+  uint64_t id;
+  if (!ReadCount(c, &id, e)) return false;
+  // The module's name: 9 characters of 6 bits each in the top 54 bits of its id.
+  static const char* kCharset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  out.module_name.clear();
+  for (int k = 0; k < 9; ++k) out.module_name += kCharset[(id >> (64 - 6 * (k + 1))) & 63];
+  return ParseModuleData(c, e);
+}
+
+bool Unsupported(ParseError* e, std::string message) {
+  e->code = RdbErrc::kUnsupported;
+  e->message = std::move(message);
+  return false;
+}
+
 // Parses one value of `type` to its end. `v` receives the content (may be null: validate only).
 template <class C>
 bool ParseValue(C& c, uint8_t type, RdbValue* v, ParseError* e) {
@@ -190,7 +371,6 @@ bool ParseValue(C& c, uint8_t type, RdbValue* v, ParseError* e) {
   std::vector<std::string>* items = v != nullptr ? &v->items : nullptr;
   out.family = RdbTypeFamily(type);
   std::string s;
-  uint64_t n;
   switch (type) {
     case kRdbString:
       if (!ReadString(c, &s, e)) return false;
@@ -200,33 +380,8 @@ bool ParseValue(C& c, uint8_t type, RdbValue* v, ParseError* e) {
     case kRdbSet:
     case kRdbHash:
     case kRdbZset:
-    case kRdbZset2: {
-      if (!ReadCount(c, &n, e)) return false;
-      for (uint64_t i = 0; i < n; ++i) {
-        if (!ReadString(c, &s, e)) return false;
-        if (items != nullptr) items->push_back(s);
-        if (type == kRdbHash) {
-          if (!ReadString(c, &s, e)) return false;
-          if (items != nullptr) items->push_back(s);
-        } else if (type == kRdbZset) {
-          uint8_t len;
-          if (!c.Byte(&len)) return Truncated(c, e, "a zset score");
-          if (len >= 253) {
-            s = len == 253 ? "nan" : len == 254 ? "inf" : "-inf";
-          } else if (!c.Raw(len, &s)) {
-            return Truncated(c, e, "a zset score");
-          }
-          if (items != nullptr) items->push_back(s);
-        } else if (type == kRdbZset2) {
-          if (!c.Raw(8, &s)) return Truncated(c, e, "a zset score");
-          double d;
-          const uint64_t bits = LoadLe(s);
-          std::memcpy(&d, &bits, 8);
-          if (items != nullptr) items->push_back(FormatDouble(d));
-        }
-      }
-      return true;
-    }
+    case kRdbZset2:
+      return ParseClassic(c, type, items, e);
     case kRdbHashZipmap:
     case kRdbListZiplist:
     case kRdbSetIntset:
@@ -234,144 +389,139 @@ bool ParseValue(C& c, uint8_t type, RdbValue* v, ParseError* e) {
     case kRdbHashZiplist:
     case kRdbHashListpack:
     case kRdbZsetListpack:
-    case kRdbSetListpack: {
-      if (!ReadString(c, &s, e)) return false;
-      switch (type) {
-        case kRdbHashZipmap:
-          return Blob(s, DecodeZipmap, "zipmap", items, e);
-        case kRdbSetIntset:
-          return Blob(s, DecodeIntset, "intset", items, e);
-        case kRdbListZiplist:
-        case kRdbZsetZiplist:
-        case kRdbHashZiplist:
-          return Blob(s, DecodeZiplist, "ziplist", items, e);
-        default:
-          return Blob(s, DecodeListpack, "listpack", items, e);
-      }
-    }
+    case kRdbSetListpack:
+      return ParseBlob(c, type, items, e);
     case kRdbListQuicklist:
-    case kRdbListQuicklist2: {
-      if (!ReadCount(c, &n, e)) return false;
-      for (uint64_t i = 0; i < n; ++i) {
-        uint64_t container = 2;
-        if (type == kRdbListQuicklist2 && !ReadCount(c, &container, e)) return false;
-        if (!ReadString(c, &s, e)) return false;
-        if (container == 1) {  // a plain node: one large element
-          if (items != nullptr) items->push_back(s);
-        } else if (container == 2) {
-          if (!Blob(s, type == kRdbListQuicklist ? DecodeZiplist : DecodeListpack,
-                    type == kRdbListQuicklist ? "quicklist ziplist" : "quicklist listpack", items,
-                    e)) {
-            return false;
-          }
-        } else {
-          return Corrupt(e, "unknown quicklist container " + std::to_string(container));
-        }
-      }
-      return true;
-    }
+    case kRdbListQuicklist2:
+      return ParseQuicklist(c, type, items, e);
     case kRdbStreamListpacks:
     case kRdbStreamListpacks2:
-    case kRdbStreamListpacks3: {
-      if (!ReadCount(c, &n, e)) return false;
-      out.stream_nodes = n;
-      for (uint64_t i = 0; i < n; ++i) {
-        if (!ReadString(c, &s, e)) return false;
-        if (s.size() != 16)
-          return Corrupt(e,
-                         "stream node key of " + std::to_string(s.size()) + " bytes, expected 16");
-        if (!ReadString(c, &s, e)) return false;
-        std::vector<std::string> lp;
-        if (!Blob(s, DecodeListpack, "stream listpack", &lp, e)) return false;
-        if (lp.empty()) return Corrupt(e, "empty stream listpack");
-      }
-      uint64_t ms, seq, x;
-      if (!ReadCount(c, &out.stream_length, e) || !ReadCount(c, &ms, e) || !ReadCount(c, &seq, e)) {
-        return false;
-      }
-      out.stream_last_id = std::to_string(ms) + "-" + std::to_string(seq);
-      if (type >= kRdbStreamListpacks2) {
-        for (int k = 0; k < 5; ++k) {  // first id, max deleted id, entries added
-          if (!ReadCount(c, &x, e)) return false;
-        }
-      }
-      uint64_t groups;
-      if (!ReadCount(c, &groups, e)) return false;
-      for (uint64_t g = 0; g < groups; ++g) {
-        std::string name;
-        if (!ReadString(c, &name, e) || !ReadCount(c, &ms, e) || !ReadCount(c, &seq, e))
-          return false;
-        out.stream_groups.push_back(name);
-        if (type >= kRdbStreamListpacks2 && !ReadCount(c, &x, e)) return false;  // entries read
-        uint64_t pel;
-        if (!ReadCount(c, &pel, e)) return false;
-        for (uint64_t p = 0; p < pel; ++p) {
-          int64_t t;
-          if (!c.Raw(16, nullptr)) return Truncated(c, e, "a stream pending entry");
-          if (!ReadMillis(c, &t, e) || !ReadCount(c, &x, e)) return false;
-        }
-        uint64_t consumers;
-        if (!ReadCount(c, &consumers, e)) return false;
-        for (uint64_t k = 0; k < consumers; ++k) {
-          int64_t t;
-          if (!ReadString(c, nullptr, e) || !ReadMillis(c, &t, e)) return false;
-          if (type >= kRdbStreamListpacks3 && !ReadMillis(c, &t, e)) return false;
-          uint64_t cpel;
-          if (!ReadCount(c, &cpel, e)) return false;
-          for (uint64_t p = 0; p < cpel; ++p) {
-            if (!c.Raw(16, nullptr)) return Truncated(c, e, "a consumer pending entry");
-          }
-        }
-      }
-      return true;
-    }
-    case kRdbModule2: {
-      uint64_t id;
-      if (!ReadCount(c, &id, e)) return false;
-      // The module's name: 9 characters of 6 bits each in the top 54 bits of its id.
-      static const char* kCharset =
-          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-      std::string name;
-      for (int k = 0; k < 9; ++k) name += kCharset[(id >> (64 - 6 * (k + 1))) & 63];
-      out.module_name = name;
-      for (;;) {
-        uint64_t op;
-        if (!ReadCount(c, &op, e)) return false;
-        if (op == 0) return true;  // RDB_MODULE_OPCODE_EOF
-        switch (op) {
-          case 1:
-          case 2: {
-            uint64_t integer;
-            if (!ReadCount(c, &integer, e)) return false;
-            break;
-          }
-          case 3:
-            if (!c.Raw(4, nullptr)) return Truncated(c, e, "a module float");
-            break;
-          case 4:
-            if (!c.Raw(8, nullptr)) return Truncated(c, e, "a module double");
-            break;
-          case 5:
-            if (!ReadString(c, nullptr, e)) return false;
-            break;
-          default:
-            return Corrupt(e, "unknown module opcode " + std::to_string(op));
-        }
-      }
-    }
+    case kRdbStreamListpacks3:
+      return ParseStream(c, type, out, e);
+    case kRdbModule2:
+      return ParseModule(c, out, e);
     case kRdbModulePreGa:
-      e->code = RdbErrc::kUnsupported;
-      e->message = "module value of a Redis 4.0 release candidate (type 6) cannot be parsed";
-      return false;
+      return Unsupported(e,
+                         "module value of a Redis 4.0 release candidate (type 6) cannot be parsed");
     default:
       if (type >= 22 && type <= 25) {
-        e->code = RdbErrc::kUnsupported;
-        e->message = "hash with field expiration (type " + std::to_string(type) +
-                     ", Redis 7.4) is not supported";
-        return false;
+        return Unsupported(e, "hash with field expiration (type " + std::to_string(type) +
+                                  ", Redis 7.4) is not supported");
       }
       return Corrupt(e, "unknown value type " + std::to_string(type));
   }
+}
+
+// One handler per opcode. Each reads its item's fields after the opcode byte.
+enum class OpResult { kPrefix, kItem, kFailed };  // kPrefix: an expiry/LRU/LFU before a key
+
+template <class C>
+OpResult ReadKeyPrefix(C& c, uint8_t op, RdbItem* item, ParseError* e) {
+  std::string raw;
+  uint64_t idle;
+  uint8_t f;
+  switch (op) {
+    case kOpExpireSec:
+      if (!c.Raw(4, &raw)) return Truncated(c, e, "an expire time"), OpResult::kFailed;
+      item->expire_ms = static_cast<int64_t>(LoadLe(raw)) * 1000;
+      return OpResult::kPrefix;
+    case kOpExpireMs:
+      return ReadMillis(c, &item->expire_ms, e) ? OpResult::kPrefix : OpResult::kFailed;
+    case kOpIdle:
+      if (!ReadCount(c, &idle, e)) return OpResult::kFailed;
+      item->idle_seconds = static_cast<int64_t>(idle);
+      return OpResult::kPrefix;
+    default:  // kOpFreq
+      if (!c.Byte(&f)) return Truncated(c, e, "an lfu frequency"), OpResult::kFailed;
+      item->freq = f;
+      return OpResult::kPrefix;
+  }
+}
+
+template <class C>
+bool ReadModuleAux(C& c, RdbItem* item, ParseError* e) {
+  uint64_t id, when_op, when;
+  if (!ReadCount(c, &id, e) || !ReadCount(c, &when_op, e) || !ReadCount(c, &when, e)) return false;
+  item->kind = RdbItem::Kind::kModuleAux;
+  return ParseModuleData(c, e);  // the rest: module data in the annotated form
+}
+
+// Redis 7.0 rc1/rc2 functions: name, engine, optional description, code.
+template <class C>
+bool ReadFunctionPreGa(C& c, RdbItem* item, ParseError* e) {
+  uint64_t has_desc;
+  if (!ReadString(c, &item->name, e) || !ReadString(c, nullptr, e) || !ReadCount(c, &has_desc, e)) {
+    return false;
+  }
+  if (has_desc != 0 && !ReadString(c, nullptr, e)) return false;
+  item->kind = RdbItem::Kind::kFunction;
+  return ReadString(c, &item->value, e);
+}
+
+template <class C>
+bool ReadKey(C& c, uint8_t type, RdbItem* item, ParseError* e) {
+  if (!(type <= 7 || (type >= 9 && type <= 25))) {
+    return Corrupt(e, "unknown opcode or value type " + std::to_string(type));
+  }
+  item->kind = RdbItem::Kind::kKey;
+  item->type = type;
+  if (!ReadString(c, &item->key, e)) return false;
+  const size_t value_start = c.pos();
+  if (!ParseValue(c, type, nullptr, e)) {
+    if (e->code == RdbErrc::kCorrupted || e->code == RdbErrc::kUnsupported) {
+      e->message = "key '" + item->key + "': " + e->message;
+    }
+    return false;
+  }
+  item->payload = c.Slice(value_start);
+  return true;
+}
+
+// Every opcode but EOF; `db` is the current database (SELECTDB changes it).
+template <class C>
+OpResult ReadOpcode(C& c, uint8_t op, uint64_t* db, RdbItem* item, ParseError* e) {
+  bool ok = true;
+  item->db = *db;
+  switch (op) {
+    case kOpExpireSec:
+    case kOpExpireMs:
+    case kOpIdle:
+    case kOpFreq:
+      return ReadKeyPrefix(c, op, item, e);
+    case kOpSelectDb:
+      ok = ReadCount(c, db, e);
+      item->kind = RdbItem::Kind::kSelectDb;
+      item->db = *db;
+      break;
+    case kOpResizeDb:
+      ok = ReadCount(c, &item->db_size, e) && ReadCount(c, &item->expires_size, e);
+      item->kind = RdbItem::Kind::kResizeDb;
+      break;
+    case kOpAux:
+      ok = ReadString(c, &item->name, e) && ReadString(c, &item->value, e);
+      item->kind = RdbItem::Kind::kAux;
+      break;
+    case kOpModuleAux:
+      ok = ReadModuleAux(c, item, e);
+      break;
+    case kOpFunction2:
+      ok = ReadString(c, &item->value, e);
+      item->kind = RdbItem::Kind::kFunction;
+      break;
+    case kOpFunctionPreGa:
+      ok = ReadFunctionPreGa(c, item, e);
+      break;
+    case kOpSlotInfo: {
+      uint64_t slot, size, expires;
+      ok = ReadCount(c, &slot, e) && ReadCount(c, &size, e) && ReadCount(c, &expires, e);
+      item->kind = RdbItem::Kind::kSlotInfo;
+      break;
+    }
+    default:
+      ok = ReadKey(c, op, item, e);
+      break;
+  }
+  return ok ? OpResult::kItem : OpResult::kFailed;
 }
 
 }  // namespace
@@ -409,6 +559,13 @@ class RdbReader::Cursor {
   size_t pos() const { return pos_; }
   std::string Slice(size_t from) const { return buf_.substr(from, pos_ - from); }
   uint64_t crc() const { return crc_; }
+  uint64_t CountRest() {
+    uint64_t n = buf_.size() - pos_;
+    pos_ = buf_.size();
+    char scratch[64 * 1024];
+    while (const size_t got = in_->Read(scratch, sizeof scratch)) n += got;
+    return n;
+  }
 
  private:
   bool Need(size_t n) {
@@ -438,6 +595,8 @@ RdbReader::~RdbReader() = default;
 
 uint64_t RdbReader::bytes_read() const { return cursor_->offset(); }
 
+uint64_t RdbReader::CountTrailingBytes() { return cursor_->CountRest(); }
+
 bool RdbReader::Fail(RdbErrc code, std::string message) {
   if (error_.code == RdbErrc::kNone) {
     error_.code = code;
@@ -447,37 +606,70 @@ bool RdbReader::Fail(RdbErrc code, std::string message) {
   return false;
 }
 
+// The 9-byte header: "REDIS" and a four-digit version.
+bool RdbReader::ReadHeader() {
+  std::string magic;
+  if (!cursor_->Raw(9, &magic))
+    return Fail(RdbErrc::kTruncated, "file shorter than the 9-byte rdb header");
+  if (magic.compare(0, 5, "REDIS") != 0) {
+    return Fail(RdbErrc::kWrongSignature, "not an rdb file: it does not start with 'REDIS'");
+  }
+  int v = 0;
+  for (int i = 5; i < 9; ++i) {
+    if (magic[i] < '0' || magic[i] > '9') {
+      return Fail(RdbErrc::kBadVersion, "rdb version '" + magic.substr(5) + "' is not a number");
+    }
+    v = v * 10 + (magic[i] - '0');
+  }
+  if (v < 1 || v > kMaxVersion) {
+    return Fail(RdbErrc::kBadVersion, "rdb version " + std::to_string(v) +
+                                          " is not supported (1 to " + std::to_string(kMaxVersion) +
+                                          ")");
+  }
+  version_ = v;
+  header_done_ = true;
+  return true;
+}
+
+// The EOF opcode and, from version 5, the CRC64 of everything up to and including it.
+bool RdbReader::ReadEnd(RdbItem* item) {
+  Cursor& c = *cursor_;
+  item->kind = RdbItem::Kind::kEnd;
+  done_ = true;
+  if (version_ < 5) {
+    checksum_ = Checksum::kAbsent;
+    return true;
+  }
+  c.BeginItem();
+  const uint64_t computed = c.crc();
+  std::string raw;
+  if (!c.Raw(8, &raw)) {
+    done_ = false;
+    return Fail(RdbErrc::kTruncated, "unexpected end of input in the crc64 trailer");
+  }
+  const uint64_t stored = LoadLe(raw);
+  if (stored == 0) {
+    checksum_ = Checksum::kDisabled;
+  } else if (stored != computed) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "crc64 mismatch: file says %016llx, content gives %016llx",
+                  static_cast<unsigned long long>(stored),
+                  static_cast<unsigned long long>(computed));
+    error_.offset = c.offset() - 8;
+    done_ = false;
+    return Fail(RdbErrc::kBadChecksum, buf);
+  } else {
+    checksum_ = Checksum::kOk;
+  }
+  return true;
+}
+
 bool RdbReader::Next(RdbItem* item) {
   if (done_) return false;
+  if (!header_done_ && !ReadHeader()) return false;
+  *item = RdbItem();
   Cursor& c = *cursor_;
   ParseError pe;
-  auto failed = [&] {
-    error_.offset = item->offset;
-    return Fail(pe.code == RdbErrc::kNone ? RdbErrc::kCorrupted : pe.code, pe.message);
-  };
-  if (!header_done_) {
-    std::string magic;
-    if (!c.Raw(9, &magic))
-      return Fail(RdbErrc::kTruncated, "file shorter than the 9-byte rdb header");
-    if (magic.compare(0, 5, "REDIS") != 0) {
-      return Fail(RdbErrc::kWrongSignature, "not an rdb file: it does not start with 'REDIS'");
-    }
-    int v = 0;
-    for (int i = 5; i < 9; ++i) {
-      if (magic[i] < '0' || magic[i] > '9') {
-        return Fail(RdbErrc::kBadVersion, "rdb version '" + magic.substr(5) + "' is not a number");
-      }
-      v = v * 10 + (magic[i] - '0');
-    }
-    if (v < 1 || v > kMaxVersion) {
-      return Fail(RdbErrc::kBadVersion, "rdb version " + std::to_string(v) +
-                                            " is not supported (1 to " +
-                                            std::to_string(kMaxVersion) + ")");
-    }
-    version_ = v;
-    header_done_ = true;
-  }
-  *item = RdbItem();
   for (;;) {
     c.BeginItem();
     item->offset = c.offset();
@@ -485,239 +677,54 @@ bool RdbReader::Next(RdbItem* item) {
     if (!c.Byte(&op))
       return Fail(RdbErrc::kTruncated,
                   "unexpected end of input: no end-of-file marker (the file is cut short)");
-    switch (op) {
-      case kOpExpireSec: {
-        std::string raw;
-        if (!c.Raw(4, &raw)) return Truncated(c, &pe, "an expire time") || failed();
-        item->expire_ms = static_cast<int64_t>(LoadLe(raw)) * 1000;
-        break;  // the key follows
-      }
-      case kOpExpireMs:
-        if (!ReadMillis(c, &item->expire_ms, &pe)) return failed();
-        break;
-      case kOpIdle: {
-        uint64_t idle;
-        if (!ReadCount(c, &idle, &pe)) return failed();
-        item->idle_seconds = static_cast<int64_t>(idle);
-        break;
-      }
-      case kOpFreq: {
-        uint8_t f;
-        if (!c.Byte(&f)) return Truncated(c, &pe, "an lfu frequency") || failed();
-        item->freq = f;
-        break;
-      }
-      case kOpSelectDb:
-        if (!ReadCount(c, &db_, &pe)) return failed();
-        item->kind = RdbItem::Kind::kSelectDb;
-        item->db = db_;
-        return true;
-      case kOpResizeDb:
-        if (!ReadCount(c, &item->db_size, &pe) || !ReadCount(c, &item->expires_size, &pe))
-          return failed();
-        item->kind = RdbItem::Kind::kResizeDb;
-        item->db = db_;
-        return true;
-      case kOpAux:
-        if (!ReadString(c, &item->name, &pe) || !ReadString(c, &item->value, &pe)) return failed();
-        item->kind = RdbItem::Kind::kAux;
-        return true;
-      case kOpModuleAux: {
-        uint64_t id, when_op, when;
-        if (!ReadCount(c, &id, &pe) || !ReadCount(c, &when_op, &pe) || !ReadCount(c, &when, &pe)) {
-          return failed();
-        }
-        // The rest is module data in the annotated form of a module value.
-        for (;;) {
-          uint64_t mop;
-          if (!ReadCount(c, &mop, &pe)) return failed();
-          if (mop == 0) break;
-          if (mop == 1 || mop == 2) {
-            uint64_t x;
-            if (!ReadCount(c, &x, &pe)) return failed();
-          } else if (mop == 3 || mop == 4) {
-            if (!c.Raw(mop == 3 ? 4 : 8, nullptr))
-              return Truncated(c, &pe, "module aux data") || failed();
-          } else if (mop == 5) {
-            if (!ReadString(c, nullptr, &pe)) return failed();
-          } else {
-            Corrupt(&pe, "unknown module opcode " + std::to_string(mop));
-            return failed();
-          }
-        }
-        item->kind = RdbItem::Kind::kModuleAux;
-        return true;
-      }
-      case kOpFunction2:
-        if (!ReadString(c, &item->value, &pe)) return failed();
-        item->kind = RdbItem::Kind::kFunction;
-        return true;
-      case kOpFunctionPreGa: {
-        // Redis 7.0 rc1/rc2: name, engine, optional description, code.
-        uint64_t has_desc;
-        if (!ReadString(c, &item->name, &pe) || !ReadString(c, nullptr, &pe) ||
-            !ReadCount(c, &has_desc, &pe)) {
-          return failed();
-        }
-        if (has_desc != 0 && !ReadString(c, nullptr, &pe)) return failed();
-        if (!ReadString(c, &item->value, &pe)) return failed();
-        item->kind = RdbItem::Kind::kFunction;
-        return true;
-      }
-      case kOpSlotInfo: {
-        uint64_t a, b, d;
-        if (!ReadCount(c, &a, &pe) || !ReadCount(c, &b, &pe) || !ReadCount(c, &d, &pe))
-          return failed();
-        item->kind = RdbItem::Kind::kSlotInfo;
-        return true;
-      }
-      case kOpEof: {
-        item->kind = RdbItem::Kind::kEnd;
-        done_ = true;
-        if (version_ < 5) {
-          checksum_ = Checksum::kAbsent;
-          return true;
-        }
-        c.BeginItem();  // the checksum covers everything up to and including the EOF byte
-        const uint64_t computed = c.crc();
-        std::string raw;
-        if (!c.Raw(8, &raw)) {
-          done_ = false;
-          return Fail(RdbErrc::kTruncated, "unexpected end of input in the crc64 trailer");
-        }
-        const uint64_t stored = LoadLe(raw);
-        if (stored == 0) {
-          checksum_ = Checksum::kDisabled;
-        } else if (stored != computed) {
-          char buf[128];
-          std::snprintf(buf, sizeof buf, "crc64 mismatch: file says %016llx, content gives %016llx",
-                        static_cast<unsigned long long>(stored),
-                        static_cast<unsigned long long>(computed));
-          error_.offset = c.offset() - 8;
-          done_ = false;
-          return Fail(RdbErrc::kBadChecksum, buf);
-        } else {
-          checksum_ = Checksum::kOk;
-        }
-        return true;
-      }
-      default: {
-        if (!(op <= 7 || (op >= 9 && op <= 25))) {
-          Corrupt(&pe, "unknown opcode or value type " + std::to_string(op));
-          return failed();
-        }
-        item->kind = RdbItem::Kind::kKey;
-        item->db = db_;
-        item->type = op;
-        if (!ReadString(c, &item->key, &pe)) return failed();
-        const size_t value_start = c.pos();
-        if (!ParseValue(c, op, nullptr, &pe)) {
-          if (pe.code == RdbErrc::kCorrupted || pe.code == RdbErrc::kUnsupported) {
-            pe.message = "key '" + item->key + "': " + pe.message;
-          }
-          return failed();
-        }
-        item->payload = c.Slice(value_start);
-        return true;
-      }
+    if (op == kOpEof) return ReadEnd(item);
+    const OpResult r = ReadOpcode(c, op, &db_, item, &pe);
+    if (r == OpResult::kItem) return true;
+    if (r == OpResult::kFailed) {
+      error_.offset = item->offset;
+      return Fail(pe.code == RdbErrc::kNone ? RdbErrc::kCorrupted : pe.code, pe.message);
     }
   }
 }
 
-const char* RdbErrcName(RdbErrc code) {
-  switch (code) {
-    case RdbErrc::kNone:
-      return "ok";
-    case RdbErrc::kWrongSignature:
-      return "wrong_signature";
-    case RdbErrc::kBadVersion:
-      return "bad_version";
-    case RdbErrc::kCorrupted:
-      return "rdb_file_corrupted";
-    case RdbErrc::kTruncated:
-      return "truncated";
-    case RdbErrc::kBadChecksum:
-      return "bad_checksum";
-    case RdbErrc::kUnsupported:
-      return "unsupported";
-  }
-  return "unknown";
-}
+namespace {
+
+// Indexed by RdbErrc, in its order: the names of Dragonfly's rdb error category.
+constexpr std::array<const char*, 7> kErrcNames = {
+    "ok",        "wrong_signature", "bad_version", "rdb_file_corrupted",
+    "truncated", "bad_checksum",    "unsupported"};
+static_assert(static_cast<size_t>(RdbErrc::kUnsupported) + 1 == kErrcNames.size());
+
+// Indexed by the type byte (0..25; 8 was never used; 22..25 are Redis 7.4's hashes with field
+// expiration, read as unsupported).
+constexpr std::array<const char*, 26> kFamilies = {
+    "string", "list",   "set", "zset",   "hash", "zset", "module", "module", "unknown",
+    "hash",   "list",   "set", "zset",   "hash", "list", "stream", "hash",   "zset",
+    "list",   "stream", "set", "stream", "hash", "hash", "hash",   "hash"};
+constexpr std::array<const char*, 26> kEncodings = {"string",     "linkedlist",
+                                                    "hashtable",  "hashtable",
+                                                    "hashtable",  "skiplist",
+                                                    "unknown",    "module-2",
+                                                    "unknown",    "zipmap",
+                                                    "ziplist",    "intset",
+                                                    "ziplist",    "ziplist",
+                                                    "quicklist",  "stream-listpacks",
+                                                    "listpack",   "listpack",
+                                                    "quicklist2", "stream-listpacks-2",
+                                                    "listpack",   "stream-listpacks-3",
+                                                    "unknown",    "unknown",
+                                                    "unknown",    "unknown"};
+
+}  // namespace
+
+const char* RdbErrcName(RdbErrc code) { return kErrcNames[static_cast<size_t>(code)]; }
 
 const char* RdbTypeFamily(uint8_t type) {
-  switch (type) {
-    case kRdbString:
-      return "string";
-    case kRdbList:
-    case kRdbListZiplist:
-    case kRdbListQuicklist:
-    case kRdbListQuicklist2:
-      return "list";
-    case kRdbSet:
-    case kRdbSetIntset:
-    case kRdbSetListpack:
-      return "set";
-    case kRdbZset:
-    case kRdbZset2:
-    case kRdbZsetZiplist:
-    case kRdbZsetListpack:
-      return "zset";
-    case kRdbHash:
-    case kRdbHashZipmap:
-    case kRdbHashZiplist:
-    case kRdbHashListpack:
-      return "hash";
-    case kRdbStreamListpacks:
-    case kRdbStreamListpacks2:
-    case kRdbStreamListpacks3:
-      return "stream";
-    case kRdbModulePreGa:
-    case kRdbModule2:
-      return "module";
-    default:
-      return type >= 22 && type <= 25 ? "hash" : "unknown";
-  }
+  return type < kFamilies.size() ? kFamilies[type] : "unknown";
 }
 
 const char* RdbTypeEncoding(uint8_t type) {
-  switch (type) {
-    case kRdbString:
-      return "string";
-    case kRdbList:
-      return "linkedlist";
-    case kRdbSet:
-    case kRdbHash:
-    case kRdbZset:
-      return "hashtable";
-    case kRdbZset2:
-      return "skiplist";
-    case kRdbHashZipmap:
-      return "zipmap";
-    case kRdbListZiplist:
-    case kRdbZsetZiplist:
-    case kRdbHashZiplist:
-      return "ziplist";
-    case kRdbSetIntset:
-      return "intset";
-    case kRdbListQuicklist:
-      return "quicklist";
-    case kRdbListQuicklist2:
-      return "quicklist2";
-    case kRdbHashListpack:
-    case kRdbZsetListpack:
-    case kRdbSetListpack:
-      return "listpack";
-    case kRdbStreamListpacks:
-      return "stream-listpacks";
-    case kRdbStreamListpacks2:
-      return "stream-listpacks-2";
-    case kRdbStreamListpacks3:
-      return "stream-listpacks-3";
-    case kRdbModule2:
-      return "module-2";
-    default:
-      return "unknown";
-  }
+  return type < kEncodings.size() ? kEncodings[type] : "unknown";
 }
 
 bool DecodeRdbValue(uint8_t type, std::string_view payload, RdbValue* out, std::string* error) {

@@ -106,10 +106,15 @@ class RdbReader {
   enum class Checksum { kNotReached, kOk, kDisabled, kAbsent };  // kAbsent: RDB < 5
   Checksum checksum() const { return checksum_; }
   uint64_t bytes_read() const;
+  // After kEnd: reads the input to its end and returns how many bytes follow the RDB (an AOF
+  // tail after an RDB preamble, or garbage). Redis itself ignores them when it loads the file.
+  uint64_t CountTrailingBytes();
 
  private:
   class Cursor;
   bool Fail(RdbErrc code, std::string message);
+  bool ReadHeader();
+  bool ReadEnd(RdbItem* item);
 
   std::unique_ptr<Cursor> cursor_;
   RdbError error_;

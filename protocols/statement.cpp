@@ -1,52 +1,49 @@
 #include "protocols/statement.h"
 
-namespace ra {
+#include <array>
 
-const char* StatementKindName(StatementKind kind) {
-  switch (kind) {
-    case StatementKind::kSet:
-      return "set";
-    case StatementKind::kUse:
-      return "use";
-    case StatementKind::kCreateDatabase:
-      return "create-database";
-    case StatementKind::kCreateTable:
-      return "create-table";
-    case StatementKind::kDropTable:
-      return "drop-table";
-    case StatementKind::kAlterTable:
-      return "alter-table";
-    case StatementKind::kCreateView:
-      return "create-view";
-    case StatementKind::kCreateRoutine:
-      return "create-routine";
-    case StatementKind::kCreateTrigger:
-      return "create-trigger";
-    case StatementKind::kCreateEvent:
-      return "create-event";
-    case StatementKind::kOtherDdl:
-      return "other-ddl";
-    case StatementKind::kInsert:
-      return "insert";
-    case StatementKind::kLockTables:
-      return "lock-tables";
-    case StatementKind::kUnlockTables:
-      return "unlock-tables";
-    case StatementKind::kTransaction:
-      return "transaction";
-    case StatementKind::kCopyFromStdin:
-      return "copy";
-    case StatementKind::kCreateRole:
-      return "create-role";
-    case StatementKind::kDropRole:
-      return "drop-role";
-    case StatementKind::kDropDatabase:
-      return "drop-database";
-    case StatementKind::kOther:
-      return "other";
-  }
-  return "other";
-}
+namespace ra {
+namespace {
+
+struct KindText {
+  const char* name;  // StatementKindName
+  const char* verb;  // DescribeStatement: what precedes the target
+};
+
+// Indexed by StatementKind, in its order.
+constexpr std::array<KindText, 24> kKinds = {{
+    {"set", "SET"},
+    {"use", "USE"},
+    {"create-database", "CREATE DATABASE"},
+    {"create-table", "CREATE TABLE"},
+    {"drop-table", "DROP TABLE"},
+    {"alter-table", "ALTER TABLE"},
+    {"keys-toggle", "ALTER TABLE"},
+    {"create-index", "CREATE INDEX on"},
+    {"add-constraint", "ALTER TABLE"},
+    {"create-view", "CREATE VIEW"},
+    {"create-routine", "CREATE routine"},
+    {"create-trigger", "CREATE TRIGGER"},
+    {"create-event", "CREATE EVENT"},
+    {"other-ddl", "DDL on"},
+    {"insert", "INSERT into"},
+    {"lock-tables", "LOCK TABLES"},
+    {"unlock-tables", "UNLOCK TABLES"},
+    {"transaction", "transaction control"},
+    {"copy", "COPY into"},
+    {"create-role", "CREATE ROLE"},
+    {"drop-role", "DROP ROLE"},
+    {"drop-database", "DROP DATABASE"},
+    {"setval", "SELECT setval of"},
+    {"other", "statement"},
+}};
+static_assert(static_cast<size_t>(StatementKind::kOther) + 1 == kKinds.size());
+
+std::string Quoted(const std::string& name) { return "'" + name + "'"; }
+
+}  // namespace
+
+const char* StatementKindName(StatementKind kind) { return kKinds[static_cast<size_t>(kind)].name; }
 
 std::string QualifiedName(const StatementInfo& info, const std::string& current_db) {
   if (!info.schema.empty()) return info.schema + "." + info.object;
@@ -54,52 +51,34 @@ std::string QualifiedName(const StatementInfo& info, const std::string& current_
 }
 
 std::string DescribeStatement(const StatementInfo& info) {
-  auto quoted = [](const std::string& name) { return "'" + name + "'"; };
-  std::string target = info.object.empty() ? std::string() : quoted(info.object);
-  if (!info.schema.empty() && !info.object.empty()) target = quoted(info.schema) + "." + target;
+  const std::string verb = kKinds[static_cast<size_t>(info.kind)].verb;
   switch (info.kind) {
-    case StatementKind::kInsert:
-      return "INSERT into " + target;
-    case StatementKind::kCreateTable:
-      return "CREATE TABLE " + target;
-    case StatementKind::kDropTable:
-      return "DROP TABLE " + target;
-    case StatementKind::kAlterTable:
-      return "ALTER TABLE " + target;
-    case StatementKind::kCreateView:
-      return "CREATE VIEW " + target;
-    case StatementKind::kCreateRoutine:
-      return "CREATE routine " + target;
-    case StatementKind::kCreateTrigger:
-      return "CREATE TRIGGER " + target;
-    case StatementKind::kCreateEvent:
-      return "CREATE EVENT " + target;
     case StatementKind::kCreateDatabase:
-      return "CREATE DATABASE " + quoted(info.schema);
-    case StatementKind::kUse:
-      return "USE " + quoted(info.schema);
-    case StatementKind::kLockTables:
-      return "LOCK TABLES " + target;
-    case StatementKind::kUnlockTables:
-      return "UNLOCK TABLES";
-    case StatementKind::kSet:
-      return "SET";
-    case StatementKind::kTransaction:
-      return "transaction control";
-    case StatementKind::kCopyFromStdin:
-      return "COPY into " + target;
-    case StatementKind::kCreateRole:
-      return "CREATE ROLE " + target;
-    case StatementKind::kDropRole:
-      return "DROP ROLE " + target;
     case StatementKind::kDropDatabase:
-      return "DROP DATABASE " + quoted(info.schema);
-    case StatementKind::kOtherDdl:
-      return target.empty() ? "DDL" : "DDL on " + target;
+    case StatementKind::kUse:
+      return verb + " " + Quoted(info.schema);
+    case StatementKind::kSet:
+    case StatementKind::kTransaction:
+    case StatementKind::kUnlockTables:
     case StatementKind::kOther:
-      return "statement";
+      return verb;
+    default:
+      break;
   }
-  return "statement";
+  std::string target = info.object.empty() ? std::string() : Quoted(info.object);
+  if (!info.schema.empty() && !info.object.empty()) target = Quoted(info.schema) + "." + target;
+  if (target.empty()) return info.kind == StatementKind::kOtherDdl ? "DDL" : verb;
+  return verb + " " + target;
+}
+
+std::string Where(const std::string& source, uint64_t line, uint64_t number, uint64_t offset) {
+  return source + ":" + std::to_string(line) + " (statement " + std::to_string(number) + ", byte " +
+         std::to_string(offset) + ")";
+}
+
+std::string DescribeSplitError(const std::string& source, const SplitError& error) {
+  return source + ":" + std::to_string(error.line) + " (byte " + std::to_string(error.offset) +
+         "): " + error.message;
 }
 
 }  // namespace ra

@@ -7,15 +7,18 @@
 
 namespace ra {
 
-// Enough classification for serial summaries today and parallel loading later: what the
-// statement does and to which table.
+// What a statement does and to which table: enough for the summaries and for the parallel
+// loaders' routing decisions (agent/mysql/mysql_route.h, agent/postgres/pg_route.h).
 enum class StatementKind {
   kSet,  // SET ... (session settings; replayed on every connection when parallel)
   kUse,  // USE db
   kCreateDatabase,
   kCreateTable,
   kDropTable,
-  kAlterTable,  // incl. ALTER TABLE t DISABLE/ENABLE KEYS
+  kAlterTable,
+  kKeysToggle,     // ALTER TABLE t DISABLE|ENABLE KEYS (mysqldump; a no-op for InnoDB)
+  kCreateIndex,    // CREATE [UNIQUE] INDEX ... ON t: object is the table
+  kAddConstraint,  // ALTER TABLE [ONLY] t ADD CONSTRAINT ...: `foreign_key` says which kind
   kCreateView,
   kCreateRoutine,  // PROCEDURE, FUNCTION
   kCreateTrigger,
@@ -29,6 +32,7 @@ enum class StatementKind {
   kCreateRole,
   kDropRole,
   kDropDatabase,
+  kSetval,  // SELECT pg_catalog.setval(...): a sequence's value (PostgreSQL)
   kOther,
 };
 
@@ -41,6 +45,10 @@ struct StatementInfo {
   std::string object;  // table, view, routine, trigger, event, role or database name (unquoted)
   // INSERT without IGNORE: the server's affected-row count must equal the rows sent.
   bool plain_insert = false;
+  // kSet of server-wide state (SET GLOBAL, SET @@GLOBAL.x, SET PERSIST): not session state.
+  bool global = false;
+  // kAddConstraint: a FOREIGN KEY (needs the referenced table's data too).
+  bool foreign_key = false;
 };
 
 // "schema.object", with `current_db` (from USE, \connect or --database) when the statement
@@ -49,6 +57,9 @@ std::string QualifiedName(const StatementInfo& info, const std::string& current_
 
 // A short, secret-free description for messages: "INSERT into `film`", "CREATE TABLE `actor`".
 std::string DescribeStatement(const StatementInfo& info);
+
+// "name:line (statement N, byte B)": where a statement stands, for every message about it.
+std::string Where(const std::string& source, uint64_t line, uint64_t number, uint64_t offset);
 
 struct SqlStatement {
   std::string text;     // bytes sent to the server, delimiter excluded
@@ -74,5 +85,8 @@ struct SplitStatus {
   SplitError error;
   bool ok() const { return error.code == SplitError::Code::kNone; }
 };
+
+// "name:line (byte B): message" for a splitter's error.
+std::string DescribeSplitError(const std::string& source, const SplitError& error);
 
 }  // namespace ra

@@ -5,16 +5,16 @@
 #include <iostream>
 #include <sstream>
 
-#include "agent/error.h"
+#include "agent/core/error.h"
 #include "agent/launcher/subprocess.h"
 
 namespace ra::launcher {
 
 const std::vector<std::string>& SecretFiles() {
   static const std::vector<std::string> files = {
-      "system-smtp.json",      "system-seed.json",         "system-database.json",
+      "system-smtp.json",          "system-seed.json",        "system-database.json",
       "backend-internal-api.json", "system-events-hook.json", "system-app.json",
-      "system-recaptcha.json", "system-redis.json",        "zync.json",
+      "system-recaptcha.json",     "system-redis.json",       "zync.json",
       "system-master-apicast.json"};
   return files;
 }
@@ -31,13 +31,20 @@ std::string Base64Decode(const std::string& in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=' || c == '\n' || c == '\r') continue;
-    else throw Error(ErrorKind::kBadFormat, "not base64: character '" + std::string(1, c) + "'");
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
+    else if (c == '=' || c == '\n' || c == '\r')
+      continue;
+    else
+      throw Error(ErrorKind::kBadFormat, "not base64: character '" + std::string(1, c) + "'");
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -211,8 +218,8 @@ std::vector<Finding> BackupSet::Check(const std::string& agent) const {
     what << f << ": " << j.value("format", "?");
     if (j.contains("rdb_version")) what << " version " << j["rdb_version"];
     if (j.contains("contents") && j["contents"].contains("tables"))
-      what << ", " << j["contents"]["tables"].size() << " tables, " << j["contents"].value("rows", 0)
-           << " rows";
+      what << ", " << j["contents"]["tables"].size() << " tables, "
+           << j["contents"].value("rows", 0) << " rows";
     if (j.contains("keys")) what << ", " << j["keys"].dump() << " keys";
     what << ", " << j.value("uncompressed_bytes", 0) << " bytes";
     if (r.exit_code != 0)
@@ -247,8 +254,8 @@ std::vector<Finding> BackupSet::Check(const std::string& agent) const {
     const auto params = TemplateParams();
     const DatabaseUrl db = SystemDatabase();
     out.push_back({true, "template parameters: " + std::to_string(params.size()) +
-                             " computed; system database '" + db.database + "' (user " +
-                             db.user + ", root password from its URL)"});
+                             " computed; system database '" + db.database + "' (user " + db.user +
+                             ", root password from its URL)"});
   } catch (const Error& e) {
     out.push_back({false, std::string("what the procedure reads: ") + e.what()});
   }

@@ -1,4 +1,4 @@
-// The 3scale backup set on the host (../shared/PROCEDURE.md, "The backup set"): which files it
+// The 3scale backup set on the host (agent/launcher/PROCEDURE.md, "The backup set"): which files it
 // holds, reading the backed-up Secrets and ConfigMaps, the template parameters computed from
 // them, and the checks made before anything in the cluster changes.
 #pragma once
@@ -31,7 +31,8 @@ DatabaseUrl ParseDatabaseUrl(const std::string& url);
 
 struct Finding {
   bool ok;
-  std::string what;  // a line for the plan: "system-mysql-backup.gz: mysqldump, complete, 11 tables"
+  std::string
+      what;  // a line for the plan: "system-mysql-backup.gz: mysqldump, complete, 11 tables"
 };
 
 class BackupSet {

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <thread>
 
-#include "agent/signals.h"
+#include "agent/core/signals.h"
 
 namespace ra::launcher {
 
@@ -85,8 +85,8 @@ std::optional<Workload> Cluster::Find(const std::string& name) {
 Workload Cluster::Require(const std::string& name) {
   auto w = Find(name);
   if (!w)
-    throw ClusterError("neither a DeploymentConfig nor a Deployment named '" + name +
-                       "' exists" + (o_.ns.empty() ? "" : " in namespace '" + o_.ns + "'"));
+    throw ClusterError("neither a DeploymentConfig nor a Deployment named '" + name + "' exists" +
+                       (o_.ns.empty() ? "" : " in namespace '" + o_.ns + "'"));
   return *w;
 }
 

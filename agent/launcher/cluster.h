@@ -35,9 +35,9 @@ struct ClusterError : std::runtime_error {
 
 struct Call {
   std::string stdin_file;
-  bool echo = false;           // pass the command's output through (the agent's log lines)
-  bool cleanup = false;        // runs even after SIGINT (putting replicas back)
-  std::string display;         // shown instead of the argv (secrets left out)
+  bool echo = false;     // pass the command's output through (the agent's log lines)
+  bool cleanup = false;  // runs even after SIGINT (putting replicas back)
+  std::string display;   // shown instead of the argv (secrets left out)
   double timeout_seconds = 0;
 };
 

@@ -10,12 +10,14 @@
 #include <set>
 #include <string>
 
+#include "agent/core/journal.h"
+
 namespace ra::launcher {
 
 class Journal {
  public:
   explicit Journal(std::string path);  // reads what is there
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return file_.path(); }
 
   bool Done(const std::string& step) const { return done_.count(step) != 0; }
   void MarkDone(const std::string& step);
@@ -28,9 +30,7 @@ class Journal {
   void ForgetFact(const std::string& key);
 
  private:
-  void Append(const nlohmann::json& record);
-  std::string path_;
-  bool needs_newline_ = false;
+  JsonJournal file_;
   std::set<std::string> done_;
   nlohmann::json facts_ = nlohmann::json::object();
 };

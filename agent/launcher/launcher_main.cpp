@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <iostream>
 
-#include "agent/error.h"
+#include "agent/core/error.h"
+#include "agent/core/signals.h"
 #include "agent/launcher/procedure.h"
 #include "agent/launcher/subprocess.h"
 #include "agent/launcher/verify.h"
-#include "agent/signals.h"
 
 namespace {
 
@@ -98,20 +98,23 @@ int main(int argc, char** argv) {
   ra::launcher::LauncherOptions o;
   o.agent = DefaultAgent();
 
-  CLI::App* plan = app.add_subcommand(
-      "plan", "Check the backup set and print the steps with the commands 'run' would use. "
-              "Changes nothing.");
-  AddBackupDir(plan, &o.backup_dir);
-  AddClusterOptions(plan, &o);
-  plan->footer(kExitCodes);
-
-  CLI::App* run = app.add_subcommand(
-      "run", "Check the backup set, show the steps, ask, then run them. A journal in the backup "
-             "dir records finished steps: after a failure the same command continues.");
-  AddBackupDir(run, &o.backup_dir);
-  AddClusterOptions(run, &o);
+  // plan and run take the same options: run adds --yes.
+  auto cluster_command = [&](const char* name, const char* help) {
+    CLI::App* c = app.add_subcommand(name, help);
+    AddBackupDir(c, &o.backup_dir);
+    AddClusterOptions(c, &o);
+    c->footer(kExitCodes);
+    return c;
+  };
+  CLI::App* plan = cluster_command(
+      "plan",
+      "Check the backup set and print the steps with the commands 'run' would use. Changes "
+      "nothing.");
+  CLI::App* run = cluster_command(
+      "run",
+      "Check the backup set, show the steps, ask, then run them. A journal in the backup dir "
+      "records finished steps: after a failure the same command continues.");
   run->add_flag("-y,--yes", o.yes, "do not ask for confirmation");
-  run->footer(kExitCodes);
 
   ra::launcher::VerifyOptions v;
   v.agent = o.agent;
@@ -122,7 +125,8 @@ int main(int argc, char** argv) {
       "databases, keys per Redis db, storage files and bytes next to what the backup holds.");
   AddBackupDir(verify, &v.backup_dir);
   verify->add_option("--agent", v.agent, "the restore-agent to use")->capture_default_str();
-  verify->add_option("--work-dir", v.work_dir, "where the servers keep their data (default: a temp dir)");
+  verify->add_option("--work-dir", v.work_dir,
+                     "where the servers keep their data (default: a temp dir)");
   verify->add_option("--report", v.report_path, "write the verification report as JSON to FILE");
   verify->add_flag("--keep", v.keep, "keep the servers' data dir afterwards");
   verify->footer(kExitCodes);

@@ -9,10 +9,10 @@
 #include <iostream>
 #include <set>
 
-#include "agent/error.h"
+#include "agent/core/error.h"
+#include "agent/core/signals.h"
 #include "agent/launcher/backup_set.h"
 #include "agent/launcher/journal.h"
-#include "agent/signals.h"
 
 namespace ra::launcher {
 namespace {
@@ -32,7 +32,9 @@ struct Step {
 class Procedure {
  public:
   Procedure(const LauncherOptions& o, bool dry)
-      : o_(o), set_(o.backup_dir), journal_(o.backup_dir + "/.restore-launcher.journal"),
+      : o_(o),
+        set_(o.backup_dir),
+        journal_(o.backup_dir + "/.restore-launcher.journal"),
         cluster_([&] {
           ClusterOptions c = o.cluster;
           c.dry_run = dry;
@@ -59,19 +61,23 @@ class Procedure {
   std::vector<Step> Steps() {
     return {
         {"install", InstallTitle(), [this] { Install(); }},
-        {"stop-writers", "scale the writers (system-app, system-sidekiq, backend-worker) to 0, "
-                         "remembering their replica counts",
+        {"stop-writers",
+         "scale the writers (system-app, system-sidekiq, backend-worker) to 0, "
+         "remembering their replica counts",
          [this] { StopWriters(); }},
         {"system-mysql", "stream system-mysql-backup.gz into the agent in the system-mysql pod",
          [this] { SystemMysql(); }},
         {"zync-database", "zync and zync-que to 0, restore zync-database, put them back",
          [this] { ZyncDatabase(); }},
-        {"backend-redis", RedisTitle("backend-redis"), [this] { Redis("backend-redis", kBackendRedisBackup); }},
-        {"system-redis", RedisTitle("system-redis"), [this] { Redis("system-redis", kSystemRedisBackup); }},
+        {"backend-redis", RedisTitle("backend-redis"),
+         [this] { Redis("backend-redis", kBackendRedisBackup); }},
+        {"system-redis", RedisTitle("system-redis"),
+         [this] { Redis("system-redis", kSystemRedisBackup); }},
         {"start-writers", "scale the writers back to their remembered replica counts",
          [this] { StartWriters(); }},
-        {"system-storage", "rsync local/dir/system into system-app's " + o_.storage_path +
-                               " and compare file count and bytes",
+        {"system-storage",
+         "rsync local/dir/system into system-app's " + o_.storage_path +
+             " and compare file count and bytes",
          [this] { SystemStorage(); }},
         {"rollouts", "roll out backend-worker, system-app, system-sidekiq, system-sphinx and wait",
          [this] { Rollouts(); }},
@@ -87,8 +93,9 @@ class Procedure {
   }
   std::string RedisTitle(const std::string& name) const {
     return o_.redis_mode == "swap"
-               ? name + ": swap the RDB in as dump.rdb and append-only base (old data kept as "
-                        "-old), one rollout, then check keys and rewrite the AOF"
+               ? name +
+                     ": swap the RDB in as dump.rdb and append-only base (old data kept as "
+                     "-old), one rollout, then check keys and rewrite the AOF"
                : name + ": replay the RDB into the running server (no restart)";
   }
 
@@ -128,8 +135,9 @@ class Procedure {
       } else {
         const auto am = cluster_.Get({"apimanager"});
         if (!dry_ && (!am || (*am)["items"].empty()))
-          throw ClusterError("no APIManager exists: create it (or pass --apimanager FILE) once "
-                             "the Secrets are in place, then rerun");
+          throw ClusterError(
+              "no APIManager exists: create it (or pass --apimanager FILE) once "
+              "the Secrets are in place, then rerun");
         Note("the existing APIManager picks up the Secrets and ConfigMaps at the rollouts");
       }
       return;
@@ -141,8 +149,8 @@ class Procedure {
       return;
     }
     const auto params = set_.TemplateParams();
-    std::string display = ShellQuote(cluster_.Base()) + " new-app --file " +
-                          ShellQuote({o_.amp_template});
+    std::string display =
+        ShellQuote(cluster_.Base()) + " new-app --file " + ShellQuote({o_.amp_template});
     for (const auto& [k, v] : params) display += " --param " + k + "=<" + k + ">";
     display += "   (values from the backed-up JSON, passed in a 0600 --param-file)";
     std::string file = "/tmp/restore-launcher-params.XXXXXX";
@@ -178,7 +186,8 @@ class Procedure {
         continue;
       }
       if (!journal_.Fact("replicas/" + name)) Fact("replicas/" + name, w->replicas);
-      Note(name + ": " + (w->replicas < 0 ? std::string("<current>") : std::to_string(w->replicas)) +
+      Note(name + ": " +
+           (w->replicas < 0 ? std::string("<current>") : std::to_string(w->replicas)) +
            " replicas remembered in the journal");
       cluster_.Scale(*w, 0);
       stopped.push_back(*w);
@@ -230,8 +239,8 @@ class Procedure {
         const auto& item = (*am)["items"][0];
         apimanager = item["metadata"]["name"].get<std::string>();
         if (!journal_.Fact("zync/spec"))
-          Fact("zync/spec", item["spec"].contains("zync") ? item["spec"]["zync"]
-                                                          : nlohmann::json::object());
+          Fact("zync/spec",
+               item["spec"].contains("zync") ? item["spec"]["zync"] : nlohmann::json::object());
       } else if (dry_) {
         apimanager = "<apimanager>";
       } else {
@@ -340,15 +349,15 @@ class Procedure {
       cluster_.Do({"rsync", local + "/", pod + ":" + o_.storage_path});
     const TreeStats want = StatTree(local);
     CopyAgent(pod);
-    const RunResult r =
-        cluster_.Do(Agent(pod, false, {"inspect", "--json", o_.storage_path}));
+    const RunResult r = cluster_.Do(Agent(pod, false, {"inspect", "--json", o_.storage_path}));
     if (dry_) {
       Note("then compare with the backup: " + std::to_string(want.files) + " files, " +
            std::to_string(want.bytes) + " bytes");
       return;
     }
     const nlohmann::json got = nlohmann::json::parse(r.out, nullptr, false);
-    if (got.is_discarded()) throw ClusterError("the agent's inspect of the storage printed no JSON");
+    if (got.is_discarded())
+      throw ClusterError("the agent's inspect of the storage printed no JSON");
     const uint64_t files = got.value("files", 0ULL), bytes = got.value("bytes", 0ULL);
     const std::string line = "system-storage: " + std::to_string(files) + " files, " +
                              std::to_string(bytes) + " bytes in the pod; the backup has " +
@@ -415,7 +424,8 @@ std::vector<Step> Select(const LauncherOptions& o, std::vector<Step> all, bool* 
     return out;
   }
   if (!o.from.empty()) {
-    if (!known.count(o.from)) throw Error(ErrorKind::kUsage, "--from: no step named '" + o.from + "'");
+    if (!known.count(o.from))
+      throw Error(ErrorKind::kUsage, "--from: no step named '" + o.from + "'");
     auto it = std::find_if(all.begin(), all.end(), [&](const Step& s) { return s.name == o.from; });
     return std::vector<Step>(it, all.end());
   }
@@ -424,7 +434,8 @@ std::vector<Step> Select(const LauncherOptions& o, std::vector<Step> all, bool* 
 
 bool PrintChecks(const LauncherOptions& o) {
   const bool ok = BackupSet(o.backup_dir).PrintCheck(o.agent);
-  if (!ok) std::cout << "The backup set is not restorable as it is: nothing was changed." << std::endl;
+  if (!ok)
+    std::cout << "The backup set is not restorable as it is: nothing was changed." << std::endl;
   return ok;
 }
 
@@ -436,8 +447,9 @@ void PrintPlan(const LauncherOptions& o, const std::vector<Step>& steps, Procedu
   for (const auto& s : steps) {
     ++i;
     const bool done = use_journal && dry.journal().Done(s.name);
-    std::cout << "\n" << i << ". " << s.name << (done ? "  [done: skipped]" : "") << " -- "
-              << s.title << std::endl;
+    std::cout << "\n"
+              << i << ". " << s.name << (done ? "  [done: skipped]" : "") << " -- " << s.title
+              << std::endl;
     if (!done) s.run();
   }
   std::cout << std::endl;
@@ -511,7 +523,7 @@ int RunProcedure(const LauncherOptions& o) {
       if (StopRequested()) throw Error(ErrorKind::kInterrupted, "interrupted", StopSignal());
     } catch (const std::exception& e) {
       std::cout << "\nSTOPPED at step '" << s.name << "': " << e.what() << std::endl;
-      std::cout << "Finished in this run: " << (finished.empty() ? "none" : "") ;
+      std::cout << "Finished in this run: " << (finished.empty() ? "none" : "");
       for (size_t k = 0; k < finished.size(); ++k) std::cout << (k ? ", " : "") << finished[k];
       std::cout << ".\nThe journal " << journal.path() << " records it: run the same "
                 << "command again to continue from '" << s.name << "' (--restart starts over)."
@@ -524,9 +536,9 @@ int RunProcedure(const LauncherOptions& o) {
     finished.push_back(s.name);
   }
   std::cout << "\nAll " << steps.size() << " steps done"
-            << (finished.size() < steps.size() ? " (" + std::to_string(finished.size()) +
-                                                     " in this run, the rest earlier)"
-                                               : "")
+            << (finished.size() < steps.size()
+                    ? " (" + std::to_string(finished.size()) + " in this run, the rest earlier)"
+                    : "")
             << "." << std::endl;
   return kExitOk;
 }

@@ -1,4 +1,4 @@
-// The restore procedure (../shared/PROCEDURE.md) as ordered steps over the cluster, with the
+// The restore procedure (agent/launcher/PROCEDURE.md) as ordered steps over the cluster, with the
 // journal that lets a rerun continue where a failed run stopped.
 #pragma once
 
@@ -14,7 +14,7 @@ struct LauncherOptions {
   ClusterOptions cluster;
   std::string install = "auto";  // auto | operator | template | skip
   std::string amp_template = "/opt/amp/templates/amp.yml";
-  std::string apimanager_file;   // operator install: applied after the secrets when given
+  std::string apimanager_file;      // operator install: applied after the secrets when given
   std::string redis_mode = "swap";  // swap | replay
   std::string agent;                // the static restore-agent on this host
   std::string pod_agent = "/tmp/restore-agent";

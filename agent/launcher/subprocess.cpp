@@ -12,8 +12,8 @@
 #include <cstring>
 #include <iostream>
 
-#include "agent/error.h"
-#include "agent/signals.h"
+#include "agent/core/error.h"
+#include "agent/core/signals.h"
 
 extern char** environ;
 
@@ -29,6 +29,95 @@ std::vector<std::string> MergedEnv(const std::map<std::string, std::string>& ext
   }
   for (const auto& [k, v] : extra) out.push_back(k + "=" + v);
   return out;
+}
+
+// argv and envp for posix_spawn: pointers into strings this object keeps alive.
+class SpawnArgs {
+ public:
+  SpawnArgs(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env)
+      : env_strings_(MergedEnv(env)) {
+    for (const auto& a : argv) argv_.push_back(const_cast<char*>(a.c_str()));
+    argv_.push_back(nullptr);
+    for (const auto& e : env_strings_) envp_.push_back(const_cast<char*>(e.c_str()));
+    envp_.push_back(nullptr);
+  }
+  char** argv() { return argv_.data(); }
+  char** envp() { return envp_.data(); }
+
+ private:
+  std::vector<std::string> env_strings_;
+  std::vector<char*> argv_, envp_;
+};
+
+// Starts spec.argv with stdin from its file and stdout/stderr into the pipes' write ends.
+pid_t StartChild(const RunSpec& spec, int out_fd, int err_fd) {
+  const std::string in = spec.stdin_file.empty() ? "/dev/null" : spec.stdin_file;
+  if (access(in.c_str(), R_OK) != 0)
+    throw Error(ErrorKind::kIo, "cannot read '" + in + "': " + strerror(errno));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // The child gets default signal handling (ours catch SIGINT/SIGTERM to stop cleanly).
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  SpawnArgs args(spec.argv, spec.env);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, args.argv()[0], &fa, &attr, args.argv(), args.envp());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw Error(ErrorKind::kIo, "cannot run '" + spec.argv[0] + "': " + strerror(rc));
+  return pid;
+}
+
+// Reads the child's stdout and stderr to their ends; stops it on timeout or on our own stop.
+void Pump(pid_t pid, int out_fd, int err_fd, const RunSpec& spec, RunResult* result) {
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
+  bool term_sent = false;
+  auto kill_time = Clock::time_point::max();
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0) {
+    const int n = poll(fds, 2, 200);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2 && n > 0; ++i) {
+      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      const ssize_t got = read(fds[i].fd, buf, sizeof buf);
+      if (got <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+        continue;
+      }
+      (i == 0 ? result->out : result->err).append(buf, static_cast<size_t>(got));
+      if ((i == 1 && spec.echo_stderr) || (i == 0 && spec.echo_stdout)) {
+        std::cerr.write(buf, got);
+        std::cerr.flush();
+      }
+    }
+    const auto now = Clock::now();
+    const bool too_long = spec.timeout_seconds > 0 &&
+                          now - started > std::chrono::duration<double>(spec.timeout_seconds);
+    if ((too_long || (StopRequested() && !spec.ignore_stop)) && !term_sent) {
+      result->timed_out = too_long;
+      kill(pid, SIGTERM);
+      term_sent = true;
+      kill_time = now + std::chrono::seconds(5);
+    }
+    if (term_sent && now > kill_time) kill(pid, SIGKILL);
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
 }
 
 }  // namespace
@@ -59,15 +148,9 @@ int Spawn(const std::vector<std::string>& argv, const std::string& log_file,
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const std::vector<std::string> env_strings = MergedEnv(env);
-  std::vector<char*> envp;
-  for (const auto& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
+  SpawnArgs args(argv, env);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), envp.data());
+  const int rc = posix_spawnp(&pid, args.argv()[0], &fa, &attr, args.argv(), args.envp());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw Error(ErrorKind::kIo, "cannot run '" + argv[0] + "': " + strerror(rc));
@@ -78,9 +161,9 @@ std::string ShellQuote(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
     if (!out.empty()) out += ' ';
-    const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
-                                                         "OPQRSTUVWXYZ0123456789-_./:=,@%+") ==
-                                         std::string::npos;
+    const bool plain = !a.empty() && a.find_first_not_of(
+                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+                                         "OPQRSTUVWXYZ0123456789-_./:=,@%+") == std::string::npos;
     if (plain) {
       out += a;
       continue;
@@ -96,84 +179,17 @@ RunResult Run(const RunSpec& spec) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
     throw Error(ErrorKind::kIo, std::string("cannot create a pipe: ") + strerror(errno));
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  const std::string in = spec.stdin_file.empty() ? "/dev/null" : spec.stdin_file;
-  if (access(in.c_str(), R_OK) != 0)
-    throw Error(ErrorKind::kIo, "cannot read '" + in + "': " + strerror(errno));
-  posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // The child gets default signal handling (ours catch SIGINT/SIGTERM to stop cleanly).
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> argv;
-  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const std::vector<std::string> env_strings = MergedEnv(spec.env);
-  std::vector<char*> envp;
-  for (const auto& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  try {
+    pid = StartChild(spec, out_pipe[1], err_pipe[1]);
+  } catch (const Error&) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    throw;
+  }
   close(out_pipe[1]);
   close(err_pipe[1]);
-  if (rc != 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    throw Error(ErrorKind::kIo, "cannot run '" + spec.argv[0] + "': " + strerror(rc));
-  }
-
   RunResult result;
-  using Clock = std::chrono::steady_clock;
-  const auto started = Clock::now();
-  bool term_sent = false;
-  auto kill_time = Clock::time_point::max();
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    const int n = poll(fds, 2, 200);
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2 && n > 0; ++i) {
-      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      const ssize_t got = read(fds[i].fd, buf, sizeof buf);
-      if (got <= 0) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-        continue;
-      }
-      (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(got));
-      if ((i == 1 && spec.echo_stderr) || (i == 0 && spec.echo_stdout)) {
-        std::cerr.write(buf, got);
-        std::cerr.flush();
-      }
-    }
-    const auto now = Clock::now();
-    const bool too_long = spec.timeout_seconds > 0 &&
-                          now - started > std::chrono::duration<double>(spec.timeout_seconds);
-    if ((too_long || (StopRequested() && !spec.ignore_stop)) && !term_sent) {
-      result.timed_out = too_long;
-      kill(pid, SIGTERM);
-      term_sent = true;
-      kill_time = now + std::chrono::seconds(5);
-    }
-    if (term_sent && now > kill_time) kill(pid, SIGKILL);
-  }
-  for (auto& f : fds)
-    if (f.fd >= 0) close(f.fd);
+  Pump(pid, out_pipe[0], err_pipe[0], spec, &result);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

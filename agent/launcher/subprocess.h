@@ -11,12 +11,12 @@ namespace ra::launcher {
 
 struct RunSpec {
   std::vector<std::string> argv;
-  std::string stdin_file;                   // empty: /dev/null
-  std::map<std::string, std::string> env;   // added to (or replacing in) the launcher's own
-  bool echo_stderr = false;                 // copy the child's stderr to ours as it comes
-  bool echo_stdout = false;                 // copy the child's stdout to our stderr as it comes
-  double timeout_seconds = 0;               // 0: none; else SIGTERM, then SIGKILL after 5 s
-  bool ignore_stop = false;                 // cleanup commands run to the end after SIGINT
+  std::string stdin_file;                  // empty: /dev/null
+  std::map<std::string, std::string> env;  // added to (or replacing in) the launcher's own
+  bool echo_stderr = false;                // copy the child's stderr to ours as it comes
+  bool echo_stdout = false;                // copy the child's stdout to our stderr as it comes
+  double timeout_seconds = 0;              // 0: none; else SIGTERM, then SIGKILL after 5 s
+  bool ignore_stop = false;                // cleanup commands run to the end after SIGINT
 };
 
 struct RunResult {

@@ -1,4 +1,4 @@
-#include "agent/cli.h"
+#include "agent/cli/cli.h"
 
 #include <doctest/doctest.h>
 
@@ -30,9 +30,9 @@ TEST_CASE("restore-mysql command line") {
   CHECK(o.user == "root");
   CHECK(o.database == "system");
   CHECK(o.password.env_name == "MYSQL_ROOT_PASSWORD");
-  CHECK(o.wait_seconds == 30);
-  CHECK(o.source == "-");
-  CHECK(cli->restore_mysql->parsed());
+  CHECK(o.restore.wait_seconds == 30);
+  CHECK(o.restore.source == "-");
+  CHECK(cli->Parsed() == cli->Command("restore-mysql"));
 }
 
 TEST_CASE("usage errors are parse errors") {

@@ -1,4 +1,4 @@
-#include "agent/inflate.h"
+#include "agent/core/inflate.h"
 
 #include <doctest/doctest.h>
 #include <zlib.h>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "agent/error.h"
+#include "agent/core/error.h"
 
 namespace {
 

@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "agent/error.h"
+#include "agent/core/error.h"
 #include "agent/launcher/backup_set.h"
 #include "agent/launcher/journal.h"
 #include "agent/launcher/subprocess.h"
-#include "agent/pg_parallel.h"
+#include "agent/postgres/pg_loader.h"
 
 using namespace ra;
 using namespace ra::launcher;
@@ -75,21 +75,4 @@ TEST_CASE("launcher: the journal keeps facts across --restart and survives a cut
   CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::others_read) ==
         std::filesystem::perms::none);
   std::remove(path.c_str());
-}
-
-TEST_CASE("pg parallel: which post-data statements go to the loading connections") {
-  CHECK(PgParallelTarget("CREATE INDEX idx ON public.entries USING btree (model_id)") ==
-        "public.entries");
-  CHECK(PgParallelTarget("CREATE UNIQUE INDEX u ON ONLY public.t USING btree (a)") == "public.t");
-  CHECK(PgParallelTarget("ALTER TABLE ONLY public.tenants\n    ADD CONSTRAINT tenants_pkey "
-                         "PRIMARY KEY (id)") == "public.tenants");
-  CHECK(PgParallelTarget("ALTER TABLE ONLY \"Odd Schema\".\"T\"\n    ADD CONSTRAINT c CHECK (a > 0)") ==
-        "\"Odd Schema\".\"T\"");
-  // Foreign keys wait for everything and run on the main connection.
-  CHECK(PgParallelTarget("ALTER TABLE ONLY public.entries\n    ADD CONSTRAINT fk FOREIGN KEY "
-                         "(model_id) REFERENCES public.models(id)") == "");
-  CHECK(PgParallelTarget("ALTER TABLE public.t OWNER TO zync") == "");
-  CHECK(PgParallelTarget("CREATE TABLE public.t (a int)") == "");
-  CHECK(PgCopyRelation("COPY public.entries (id, data) FROM stdin") == "public.entries");
-  CHECK(PgCopyRelation("COPY \"s\".\"a b\" (id) FROM stdin") == "\"s\".\"a b\"");
 }

@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <vector>
 
-#include "agent/error.h"
-#include "agent/inflate.h"
-#include "agent/source.h"
+#include "agent/core/error.h"
+#include "agent/core/inflate.h"
+#include "agent/core/source.h"
 #include "tests/fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import servers  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.environ.get("RA_FIXTURES_DIR", os.path.join(HERE, "..", "..", "..", "shared", "fixtures"))
+FIXTURES = os.environ.get("RA_FIXTURES_DIR", os.path.join(HERE, "..", "fixtures"))
 
 # Credentials of the sample: what system-database.json and friends say.
 MYSQL_ROOT_PASSWORD = "r00t-S3cret:with@odd/chars"

@@ -127,7 +127,7 @@ def _as_pg_user(cmd):
     return ["runuser", "-u", "nobody", "--", *cmd] if is_root() else cmd
 
 
-def start_postgres(state, extra_settings=(), port=None):
+def start_postgres(state, extra_settings=(), port=None, bindir=None):
     root = os.path.join(state, "postgres")
     os.makedirs(root, exist_ok=True)
     if is_root():
@@ -139,7 +139,7 @@ def start_postgres(state, extra_settings=(), port=None):
             mode = os.stat(path).st_mode
             os.chmod(path, mode | 0o011)
             path = os.path.dirname(path)
-    bindir = _pg_bindir()
+    bindir = bindir or _pg_bindir()
     datadir = os.path.join(root, "data")
     log = os.path.join(root, "postgres.log")
     init = subprocess.run(
@@ -163,8 +163,12 @@ def start_postgres(state, extra_settings=(), port=None):
     logf.close()  # the server holds its own descriptor
     info = {"pid": proc.pid, "socket_dir": root, "host": "127.0.0.1", "port": port,
             "user": "postgres", "datadir": datadir, "log": log, "bindir": bindir, "cmd": cmd}
+    # The npm servers come without client programs: Debian's pg_isready asks any version.
+    ready = os.path.join(bindir, "pg_isready")
+    if not os.path.exists(ready):
+        ready = os.path.join(_pg_bindir(), "pg_isready")
     _wait_ready("postgres", proc, lambda: _quiet(
-        [os.path.join(bindir, "pg_isready"), "-h", root, "-p", str(port), "-U", "postgres"]), log)
+        [ready, "-h", root, "-p", str(port), "-U", "postgres"]), log)
     return info
 
 
@@ -176,13 +180,13 @@ def postgres_env(info):
 # --- Redis ---------------------------------------------------------------------------------
 
 
-def start_redis(state, name="redis", extra_args=()):
+def start_redis(state, name="redis", extra_args=(), binary=None):
     root = os.path.join(state, name)
     os.makedirs(root, exist_ok=True)
     port = free_port()
     sock = os.path.join(root, "redis.sock")
     log = os.path.join(root, "redis.log")
-    cmd = [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
+    cmd = [binary or shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
            "--bind", "127.0.0.1", "--unixsocket", sock, "--unixsocketperm", "700", "--dir", root,
            "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", log,
            *extra_args]

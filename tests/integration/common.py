@@ -13,8 +13,7 @@ from harness import servers
 AGENT = os.environ.get("RA_AGENT", "restore-agent")
 UNIT_TESTS = os.environ.get("RA_UNIT_TESTS", "")
 FIXTURES = os.environ.get("RA_FIXTURES_DIR",
-                          os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
-                                       "fixtures"))
+                          os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 
 
 def run_agent(args, env=None, input_bytes=None, stdin=None, timeout=600):
@@ -30,12 +29,17 @@ def run_agent(args, env=None, input_bytes=None, stdin=None, timeout=600):
 class MariaDB:
     """The harness's MariaDB, driven through the real `mariadb` client."""
 
+    version = "mariadb-10.11"
+
     def __init__(self, info=None):
         self.info = info or servers.load()["mariadb"]
         self.socket = self.info["socket"]
 
     def cmd(self, *args):
         return servers.mariadb_cmd(self.info, *args)
+
+    def dump_cmd(self, *args):
+        return ["mariadb-dump", "--no-defaults", f"--socket={self.socket}", "-uroot", *args]
 
     def execute(self, sql, db=None):
         args = self.cmd(*( [db] if db else []), "-e", sql)
@@ -68,8 +72,10 @@ class MariaDB:
         self.execute(f"DROP DATABASE IF EXISTS `{db}`")
 
     def dump(self, db, *extra):
-        return subprocess.run(["mariadb-dump", "--no-defaults", f"--socket={self.socket}", "-uroot",
-                               *extra, db], stdout=subprocess.PIPE, check=True).stdout
+        return subprocess.run(self.dump_cmd(*extra, db), stdout=subprocess.PIPE, check=True).stdout
+
+    def reset_gtids(self):
+        """Before loading a dump that sets GTID_PURGED (MySQL with GTIDs; nothing on MariaDB)."""
 
     def tables(self, db):
         return [r[0] for r in self.query(
@@ -107,6 +113,29 @@ class MariaDB:
                       f"status FROM information_schema.events WHERE event_schema = '{db}'",
         }
         return {k: norm(self.query(v)) for k, v in q.items()}
+
+
+class Mysql97(MariaDB):
+    """Oracle MySQL 9.7 of the version matrix (harness.matrix.Mysql97), driven through its own
+    mysql client and mysqldump inside its chroot."""
+
+    version = "mysql-9.7"
+
+    def __init__(self, server):
+        self.server = server
+        self.socket = server.socket
+        self.info = {"port": server.port, "socket": server.socket}
+
+    def cmd(self, *args):
+        return self.server.client(*args)
+
+    def dump_cmd(self, *args):
+        return self.server.dump_cmd(*args)
+
+    def reset_gtids(self):
+        # A dump of a server with GTIDs says SET @@GLOBAL.GTID_PURGED, which fails (3546) where
+        # those transactions ran: each restore here starts as a fresh server would.
+        self.execute("RESET BINARY LOGS AND GTIDS")
 
 
 def gzip_bytes(data):

@@ -24,7 +24,11 @@ TEST_CASE("classifies the statements mysqldump writes") {
       {"CREATE TABLE `actor` (\n  `actor_id` smallint(5) unsigned NOT NULL AUTO_INCREMENT",
        StatementKind::kCreateTable, "", "actor"},
       {"CREATE TABLE IF NOT EXISTS db.`t2` (a int)", StatementKind::kCreateTable, "DB", "t2"},
-      {"/*!40000 ALTER TABLE `actor` DISABLE KEYS */", StatementKind::kAlterTable, "", "actor"},
+      {"/*!40000 ALTER TABLE `actor` DISABLE KEYS */", StatementKind::kKeysToggle, "", "actor"},
+      {"/*!40000 ALTER TABLE db.`actor` ENABLE KEYS */", StatementKind::kKeysToggle, "DB", "actor"},
+      {"ALTER TABLE `actor` ADD KEY `k` (`a`)", StatementKind::kAlterTable, "", "actor"},
+      {"CREATE UNIQUE INDEX `k` ON `actor` (`a`)", StatementKind::kCreateIndex, "", "actor"},
+      {"CREATE INDEX `k` ON `actor` (`a`)", StatementKind::kCreateIndex, "", "actor"},
       {"LOCK TABLES `actor` WRITE", StatementKind::kLockTables, "", "actor"},
       {"UNLOCK TABLES", StatementKind::kUnlockTables, "", ""},
       {"INSERT INTO `actor` VALUES (1,'PENELOPE','GUINESS','2006-02-15 04:34:33')",
@@ -57,6 +61,13 @@ TEST_CASE("classifies the statements mysqldump writes") {
   CHECK(ClassifyMysqlStatement("INSERT INTO t VALUES (1)").plain_insert);
   CHECK_FALSE(ClassifyMysqlStatement("INSERT IGNORE INTO t VALUES (1)").plain_insert);
   CHECK_FALSE(ClassifyMysqlStatement("REPLACE INTO t VALUES (1)").plain_insert);
+  // Server-wide settings are not session state (mysqldump 8+ writes GTID_PURGED once).
+  CHECK(ClassifyMysqlStatement("SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ 'u:1-5'").global);
+  CHECK(ClassifyMysqlStatement("SET GLOBAL local_infile = 1").global);
+  CHECK(ClassifyMysqlStatement("SET PERSIST x = 1").global);
+  CHECK_FALSE(ClassifyMysqlStatement("SET @@SESSION.SQL_LOG_BIN= 0").global);
+  CHECK_FALSE(ClassifyMysqlStatement("SET @MYSQLDUMP_TEMP_LOG_BIN = @@SESSION.SQL_LOG_BIN").global);
+  CHECK_FALSE(ClassifyMysqlStatement("/*!40101 SET NAMES utf8mb4 */").global);
 }
 
 TEST_CASE("counts the rows of extended inserts") {

@@ -1,0 +1,26 @@
+// restore-postgres: loads a plain pg_dump / pg_dumpall backup (gzip or plain, file or stdin)
+// into PostgreSQL through PgConnection with psql's semantics. The life cycle is the shared
+// skeleton's (agent/core/dump_restore.h); this is its PostgreSQL half: the splitter, psql's
+// meta-commands, the router (pg_route.h) and the connections (main, and PgLoader's).
+#pragma once
+
+#include <string>
+
+#include "agent/core/credentials.h"
+#include "agent/core/dump_restore.h"
+
+namespace ra {
+
+struct RestorePostgresOptions {
+  DumpRestoreOptions restore;
+  std::string host;
+  std::string port;
+  std::string user;
+  std::string dbname;  // database name, conninfo string or URI
+  PasswordOptions password;
+  std::string on_error = "stop";  // stop | continue
+};
+
+int RunRestorePostgres(const RestorePostgresOptions& options);
+
+}  // namespace ra
