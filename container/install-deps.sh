@@ -10,8 +10,8 @@ packages=(
   libspdlog-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev
   # real servers and the usual clients, for tests and benchmarks
   mariadb-server mariadb-client postgresql postgresql-client redis-server redis-tools
-  # test tools; podman builds the image (FROM scratch)
-  gzip pigz python3 python3-yaml file openssl podman uidmap universal-ctags
+  # test tools; podman builds the image (FROM scratch) and runs it with runc
+  gzip pigz python3 python3-yaml file openssl podman uidmap runc universal-ctags
   # the server matrix (container/install-servers.sh): a sid chroot, Debian source packages
   debootstrap dpkg-dev
   # the libFuzzer targets (clang with its sanitizer and fuzzer runtimes)

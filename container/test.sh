@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
-# The test command: on a fresh Debian 12 machine installs every dependency, builds, and runs
-# every test — unit tests, then integration tests against real MariaDB, PostgreSQL and Redis
-# servers that the harness starts in a temp dir and always stops; then the same tests on an
+# The test command: on a fresh Debian 12 machine installs every dependency and the server
+# version matrix (container/install-servers.sh, cached outside the clone), builds, and runs
+# every test — unit tests, then integration tests against real servers that the harness starts
+# in temp dirs and always stops: Debian's MariaDB 10.11, PostgreSQL 15 and Redis 7.0, and the
+# matrix (MySQL 9.7; PostgreSQL 10, 13, 17; Redis 6.0, Valkey 8.0, Redis 8.0); the image run
+# with podman. Then the same tests but the matrix, the static agent and the image on an
 # ASan+UBSan build (build-asan/), and each libFuzzer target for RA_FUZZ_SECONDS (default 30)
 # after replaying its saved regression inputs. Extra arguments go to ctest (e.g. `-L unit`,
 # `-L integration`, `-R sakila`); RA_SANITIZE=0 or RA_FUZZ_SECONDS=0 skip those parts.
+# Each part's time is printed as it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+part() { echo "== $1: $(( SECONDS - part_started )) s"; part_started=$SECONDS; }
+part_started=$SECONDS
 bash container/install-deps.sh
+part "dependencies"
+bash container/install-servers.sh >/dev/null
+part "server matrix (container/install-servers.sh)"
 bash container/build.sh >/dev/null
-# The static agent (tests/integration/test_static.py runs it in a chroot and builds the image).
+part "build"
+# The static agent (tests/integration/test_static.py runs it in a chroot, test_container.py as
+# an image with podman).
 bash container/build-static.sh >/dev/null
+part "static build"
 (cd "${RA_BUILD_DIR:-build}" && ctest --output-on-failure --timeout 1200 "$@")
+part "tests"
 
 if [ "${RA_SANITIZE:-1}" != 0 ]; then
   echo "== the same tests on an ASan+UBSan build"
@@ -21,11 +34,13 @@ if [ "${RA_SANITIZE:-1}" != 0 ]; then
   # allocations (TLS and plugin tables) that the agent cannot free.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure --timeout 1200 -E "test_static" "$@")
+    ctest --output-on-failure --timeout 1200 -E "test_static|test_matrix|test_container" "$@")
   ASAN_OPTIONS=detect_leaks=1 build-asan/unit_tests >/dev/null
+  part "ASan+UBSan build and tests"
 fi
 
 if [ "${RA_FUZZ_SECONDS:-30}" != 0 ]; then
   echo "== libFuzzer targets, ${RA_FUZZ_SECONDS:-30} s each"
   bash container/fuzz.sh "${RA_FUZZ_SECONDS:-30}"
+  part "fuzzers"
 fi

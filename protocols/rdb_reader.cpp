@@ -172,14 +172,25 @@ std::string FormatDouble(double d) {
   return buf;
 }
 
-// Decodes a blob with `decode` and appends its elements (to a scratch list when out is null).
+// Where a value's elements go: counted always, kept when decoding for commands.
+struct Elements {
+  std::vector<std::string>* keep = nullptr;
+  uint64_t count = 0;
+  void push_back(std::string s) {
+    ++count;
+    if (keep != nullptr) keep->push_back(std::move(s));
+  }
+};
+
+// Decodes a blob with `decode` and adds its elements.
 bool Blob(const std::string& blob, bool (*decode)(std::string_view, std::vector<std::string>*),
-          const char* what, std::vector<std::string>* out, ParseError* e) {
-  std::vector<std::string> scratch;
-  if (!decode(blob, out != nullptr ? out : &scratch)) {
+          const char* what, Elements* out, ParseError* e) {
+  std::vector<std::string> decoded;
+  if (!decode(blob, out->keep != nullptr ? out->keep : &decoded)) {
     return Corrupt(
         e, std::string("malformed ") + what + " of " + std::to_string(blob.size()) + " bytes");
   }
+  out->count += out->keep != nullptr ? 0 : decoded.size();
   return true;
 }
 
@@ -188,13 +199,11 @@ bool Blob(const std::string& blob, bool (*decode)(std::string_view, std::vector<
 
 // list / set / hash / zset / zset2: a count, then strings (and scores).
 template <class C>
-bool ParseClassic(C& c, uint8_t type, std::vector<std::string>* items, ParseError* e) {
+bool ParseClassic(C& c, uint8_t type, Elements* items, ParseError* e) {
   uint64_t n;
   std::string s;
   if (!ReadCount(c, &n, e)) return false;
-  auto keep = [&] {
-    if (items != nullptr) items->push_back(s);
-  };
+  auto keep = [&] { items->push_back(s); };
   for (uint64_t i = 0; i < n; ++i) {
     if (!ReadString(c, &s, e)) return false;
     keep();
@@ -224,7 +233,7 @@ bool ParseClassic(C& c, uint8_t type, std::vector<std::string>* items, ParseErro
 
 // A compact encoding in one string: zipmap, intset, ziplist, listpack.
 template <class C>
-bool ParseBlob(C& c, uint8_t type, std::vector<std::string>* items, ParseError* e) {
+bool ParseBlob(C& c, uint8_t type, Elements* items, ParseError* e) {
   std::string s;
   if (!ReadString(c, &s, e)) return false;
   switch (type) {
@@ -243,7 +252,7 @@ bool ParseBlob(C& c, uint8_t type, std::vector<std::string>* items, ParseError* 
 
 // Quicklist (ziplist nodes) and quicklist 2 (plain or listpack nodes).
 template <class C>
-bool ParseQuicklist(C& c, uint8_t type, std::vector<std::string>* items, ParseError* e) {
+bool ParseQuicklist(C& c, uint8_t type, Elements* items, ParseError* e) {
   uint64_t n;
   std::string s;
   if (!ReadCount(c, &n, e)) return false;
@@ -252,7 +261,7 @@ bool ParseQuicklist(C& c, uint8_t type, std::vector<std::string>* items, ParseEr
     if (type == kRdbListQuicklist2 && !ReadCount(c, &container, e)) return false;
     if (!ReadString(c, &s, e)) return false;
     if (container == 1) {  // a plain node: one large element
-      if (items != nullptr) items->push_back(s);
+      items->push_back(s);
     } else if (container == 2) {
       const bool v1 = type == kRdbListQuicklist;
       if (!Blob(s, v1 ? DecodeZiplist : DecodeListpack,
@@ -310,9 +319,9 @@ bool ParseStream(C& c, uint8_t type, RdbValue& out, ParseError* e) {
     if (s.size() != 16)
       return Corrupt(e, "stream node key of " + std::to_string(s.size()) + " bytes, expected 16");
     if (!ReadString(c, &s, e)) return false;
-    std::vector<std::string> lp;
+    Elements lp;
     if (!Blob(s, DecodeListpack, "stream listpack", &lp, e)) return false;
-    if (lp.empty()) return Corrupt(e, "empty stream listpack");
+    if (lp.count == 0) return Corrupt(e, "empty stream listpack");
   }
   uint64_t ms, seq, x;
   if (!ReadCount(c, &out.stream_length, e) || !ReadCount(c, &ms, e) || !ReadCount(c, &seq, e)) {
@@ -363,18 +372,14 @@ bool Unsupported(ParseError* e, std::string message) {
   return false;
 }
 
-// Parses one value of `type` to its end. `v` receives the content (may be null: validate only).
 template <class C>
-bool ParseValue(C& c, uint8_t type, RdbValue* v, ParseError* e) {
-  RdbValue scratch;
-  RdbValue& out = v != nullptr ? *v : scratch;
-  std::vector<std::string>* items = v != nullptr ? &v->items : nullptr;
-  out.family = RdbTypeFamily(type);
+bool ParseFamily(C& c, uint8_t type, RdbValue& out, Elements* items, ParseError* e) {
   std::string s;
   switch (type) {
     case kRdbString:
       if (!ReadString(c, &s, e)) return false;
-      if (items != nullptr) items->push_back(std::move(s));
+      out.string_length = s.size();
+      items->push_back(std::move(s));
       return true;
     case kRdbList:
     case kRdbSet:
@@ -410,6 +415,28 @@ bool ParseValue(C& c, uint8_t type, RdbValue* v, ParseError* e) {
       }
       return Corrupt(e, "unknown value type " + std::to_string(type));
   }
+}
+
+// Parses one value of `type` to its end. `v` receives the content (may be null: validate only);
+// *elements, the value's elements as Redis counts them (STRLEN, LLEN, SCARD, ZCARD, HLEN, XLEN).
+template <class C>
+bool ParseValue(C& c, uint8_t type, RdbValue* v, uint64_t* elements, ParseError* e) {
+  RdbValue scratch;
+  RdbValue& out = v != nullptr ? *v : scratch;
+  Elements counted{v != nullptr ? &v->items : nullptr};
+  out.family = RdbTypeFamily(type);
+  const bool ok = ParseFamily(c, type, out, &counted, e);
+  const uint64_t raw = counted.keep != nullptr ? counted.keep->size() : counted.count;
+  if (out.family == std::string_view("string")) {
+    *elements = out.string_length;
+  } else if (out.family == std::string_view("zset") || out.family == std::string_view("hash")) {
+    *elements = raw / 2;
+  } else if (out.family == std::string_view("stream")) {
+    *elements = out.stream_length;
+  } else {
+    *elements = raw;
+  }
+  return ok;
 }
 
 // One handler per opcode. Each reads its item's fields after the opcode byte.
@@ -467,7 +494,7 @@ bool ReadKey(C& c, uint8_t type, RdbItem* item, ParseError* e) {
   item->type = type;
   if (!ReadString(c, &item->key, e)) return false;
   const size_t value_start = c.pos();
-  if (!ParseValue(c, type, nullptr, e)) {
+  if (!ParseValue(c, type, nullptr, &item->elements, e)) {
     if (e->code == RdbErrc::kCorrupted || e->code == RdbErrc::kUnsupported) {
       e->message = "key '" + item->key + "': " + e->message;
     }
@@ -717,6 +744,12 @@ constexpr std::array<const char*, 26> kEncodings = {"string",     "linkedlist",
 
 }  // namespace
 
+bool RdbItem::empty() const {
+  if (kind != Kind::kKey || elements != 0) return false;
+  const std::string_view family = RdbTypeFamily(type);
+  return family == "list" || family == "set" || family == "zset" || family == "hash";
+}
+
 const char* RdbErrcName(RdbErrc code) { return kErrcNames[static_cast<size_t>(code)]; }
 
 const char* RdbTypeFamily(uint8_t type) {
@@ -730,7 +763,8 @@ const char* RdbTypeEncoding(uint8_t type) {
 bool DecodeRdbValue(uint8_t type, std::string_view payload, RdbValue* out, std::string* error) {
   MemoryCursor c(payload);
   ParseError e;
-  if (!ParseValue(c, type, out, &e)) {
+  uint64_t elements = 0;
+  if (!ParseValue(c, type, out, &elements, &e)) {
     if (error != nullptr) *error = e.message;
     return false;
   }

@@ -90,7 +90,10 @@ struct RdbItem {
   int64_t expire_ms = -1;  // absolute unix time in ms, -1 without expiry
   int64_t idle_seconds = -1;
   int freq = -1;
-  std::string payload;  // the value's bytes in the file, after the type byte
+  std::string payload;    // the value's bytes in the file, after the type byte
+  uint64_t elements = 0;  // as Redis counts them: STRLEN, LLEN, SCARD, ZCARD, HLEN, XLEN
+  // A list, set, sorted set or hash without elements: Redis skips it when it loads the file.
+  bool empty() const;
 };
 
 class RdbReader {
@@ -127,7 +130,8 @@ class RdbReader {
 
 // A value's decoded content, for checks and for rewriting as commands.
 struct RdbValue {
-  std::string family;              // "string", "list", "set", "zset", "hash", "stream", "module"
+  std::string family;  // "string", "list", "set", "zset", "hash", "stream", "module"
+  uint64_t string_length = 0;
   std::vector<std::string> items;  // string: [value]; list/set: elements; zset: member, score, ...;
                                    // hash: field, value, ...
   // stream

@@ -5,6 +5,7 @@
 
 #include "agent/core/dump_input.h"
 #include "agent/core/error.h"
+#include "agent/core/log.h"
 
 namespace ra {
 namespace {
@@ -16,6 +17,10 @@ int64_t NowMs() {
 }
 
 void CountKey(const RdbItem& item, int64_t now_ms, bool keep_expiries, RdbCensus* c) {
+  if (item.empty()) {
+    ++c->empty_keys;
+    return;
+  }
   RdbDbCensus& db = c->dbs[item.db];
   ++c->keys;
   ++db.keys;
@@ -36,7 +41,7 @@ void Walk(RdbReader& reader, const RdbScanOptions& options, RdbCensus* c) {
     switch (item.kind) {
       case RdbItem::Kind::kKey:
         CountKey(item, now_ms, options.keep_expiries, c);
-        if (options.on_key) options.on_key(item);
+        if (options.on_key && !item.empty()) options.on_key(item);
         break;
       case RdbItem::Kind::kAux:
         c->aux[item.name] = item.value;
@@ -97,6 +102,22 @@ void RequireSoundRdb(const RdbCensus& c, const std::string& unchanged) {
               "backup '" + c.source + "' is not a sound RDB file (" + RdbErrcName(code) +
                   " at byte " + std::to_string(c.error.offset) + ": " + c.error.message +
                   "); nothing was " + unchanged);
+}
+
+void WarnAboutUnloaded(const RdbCensus& c) {
+  if (c.trailing_bytes > 0) {
+    log::Warn("backup '" + c.source + "' has " + std::to_string(c.trailing_bytes) +
+                  " bytes after the end of its RDB (an AOF tail after an RDB preamble, or "
+                  "garbage): Redis ignores them when it loads the file as an RDB, and so does this "
+                  "restore",
+              {{"trailing_bytes", c.trailing_bytes}});
+  }
+  if (c.empty_keys > 0) {
+    log::Warn("backup '" + c.source + "' holds " + std::to_string(c.empty_keys) +
+                  " empty lists, sets, sorted sets or hashes: Redis skips them when it loads the "
+                  "file, and so does this restore",
+              {{"empty_keys", c.empty_keys}});
+  }
 }
 
 }  // namespace ra

@@ -31,7 +31,8 @@ struct RdbCensus {
   uint64_t input_bytes = 0, uncompressed_bytes = 0;
   int rdb_version = 0;
   nlohmann::json aux = nlohmann::json::object();
-  uint64_t keys = 0;
+  uint64_t keys = 0;        // the keys Redis loads from the file
+  uint64_t empty_keys = 0;  // empty lists, sets, sorted sets, hashes: Redis skips them on load
   std::map<uint64_t, RdbDbCensus> dbs;
   std::map<std::string, uint64_t> types;  // "hash/listpack" -> keys
   std::vector<std::string> functions;     // function libraries' code, in file order
@@ -49,7 +50,7 @@ struct RdbCensus {
 
 struct RdbScanOptions {
   bool keep_expiries = false;
-  // Called for every key, in file order (inspect --keys).
+  // Called for every key Redis would load, in file order (inspect --keys).
   std::function<void(const RdbItem&)> on_key;
 };
 
@@ -63,5 +64,9 @@ RdbCensus ScanRdb(DumpInput& input, const StreamCounters& counters,
 // Throws ra::Error (kBadFormat for an unsupported or foreign file, kCorrupt otherwise) unless the
 // census is sound: "backup 'x' is not a sound RDB file (...); nothing was <unchanged>".
 void RequireSoundRdb(const RdbCensus& census, const std::string& unchanged);
+
+// Warnings about what a sound file holds that Redis does not load: bytes after its end (an AOF
+// tail after an RDB preamble, or garbage) and empty collections.
+void WarnAboutUnloaded(const RdbCensus& census);
 
 }  // namespace ra

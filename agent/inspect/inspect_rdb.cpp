@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "agent/core/base64.h"
 #include "agent/core/error.h"
 #include "agent/core/rdb_scan.h"
 #include "agent/inspect/inspect.h"
@@ -21,24 +22,64 @@ const char* ChecksumName(RdbReader::Checksum c) {
   return "unknown";
 }
 
-// Elements of a value as Redis counts them (STRLEN, LLEN, SCARD, ZCARD, HLEN, XLEN).
-uint64_t ElementCount(const RdbItem& item) {
-  RdbValue v;
-  if (!DecodeRdbValue(item.type, item.payload, &v, nullptr)) return 0;
-  if (v.family == "string") return v.items.empty() ? 0 : v.items[0].size();
-  if (v.family == "zset" || v.family == "hash") return v.items.size() / 2;
-  if (v.family == "stream") return v.stream_length;
-  return v.items.size();
+// A key as redis-cli prints it: printable ASCII as is, quoted with \xHH escapes otherwise.
+std::string PrintableKey(const std::string& key) {
+  bool plain = !key.empty();
+  for (unsigned char ch : key) plain = plain && ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+  if (plain) return key;
+  std::string out = "\"";
+  for (unsigned char ch : key) {
+    char buf[8];
+    switch (ch) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (ch >= 0x20 && ch < 0x7f) {
+          out += static_cast<char>(ch);
+        } else {
+          std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+          out += buf;
+        }
+    }
+  }
+  return out + "\"";
 }
 
+bool ValidUtf8(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::ignore) ==
+         nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// In JSON the key is kept whole: as text when it is UTF-8, else as base64 (key_base64) beside
+// the redis-cli form.
 nlohmann::json KeyEntry(const RdbItem& item) {
-  return {{"db", item.db},
-          {"key", item.key},
-          {"type", RdbTypeFamily(item.type)},
-          {"encoding", RdbTypeEncoding(item.type)},
-          {"expire_ms", item.expire_ms},
-          {"elements", ElementCount(item)},
-          {"bytes", item.payload.size()}};
+  nlohmann::json k = {{"db", item.db},
+                      {"type", RdbTypeFamily(item.type)},
+                      {"encoding", RdbTypeEncoding(item.type)},
+                      {"expire_ms", item.expire_ms},
+                      {"elements", item.elements},
+                      {"bytes", item.payload.size()},
+                      {"printable", PrintableKey(item.key)}};
+  if (ValidUtf8(item.key)) {
+    k["key"] = item.key;
+  } else {
+    k["key"] = PrintableKey(item.key);
+    k["key_base64"] = Base64Encode(item.key);
+  }
+  return k;
 }
 
 void FillReport(const RdbCensus& c, nlohmann::json& r) {
@@ -62,6 +103,7 @@ void FillReport(const RdbCensus& c, nlohmann::json& r) {
   r["keys_with_expiry"] = with_expiry;
   r["keys_already_expired"] = expired;
   r["functions"] = c.functions.size();
+  r["empty_keys"] = c.empty_keys;
   r["module_aux"] = c.module_aux;
   r["checksum"] = ChecksumName(c.checksum);
   r["trailing_bytes"] = c.trailing_bytes;
@@ -76,7 +118,7 @@ void PrintKeys(const nlohmann::json& r) {
     std::printf("  db%llu %-10s %-18s %10llu elements  expire_ms %lld  %s\n",
                 k["db"].get<unsigned long long>(), Str(k, "type").c_str(),
                 Str(k, "encoding").c_str(), k["elements"].get<unsigned long long>(),
-                k["expire_ms"].get<long long>(), Str(k, "key").c_str());
+                k["expire_ms"].get<long long>(), Str(k, "printable").c_str());
   }
 }
 
@@ -101,6 +143,18 @@ void PrintRdb(const nlohmann::json& r) {
   }
   if (r["functions"].get<uint64_t>() > 0) {
     std::printf("functions:   %llu libraries\n", r["functions"].get<unsigned long long>());
+  }
+  if (r["empty_keys"].get<uint64_t>() > 0) {
+    std::printf(
+        "empty keys:  %llu (empty lists, sets, sorted sets or hashes: Redis skips them "
+        "when it loads the file)\n",
+        r["empty_keys"].get<unsigned long long>());
+  }
+  if (r["trailing_bytes"].get<uint64_t>() > 0) {
+    std::printf(
+        "trailing:    %llu bytes after the RDB's end (an AOF tail after an RDB preamble, "
+        "or garbage): Redis ignores them when it loads the file as an RDB\n",
+        r["trailing_bytes"].get<unsigned long long>());
   }
   if (r.contains("key_list")) PrintKeys(r);
 }

@@ -25,36 +25,6 @@ const std::vector<std::string>& ConfigMapFiles() {
   return files;
 }
 
-std::string Base64Decode(const std::string& in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+' || c == '-')
-      v = 62;
-    else if (c == '/' || c == '_')
-      v = 63;
-    else if (c == '=' || c == '\n' || c == '\r')
-      continue;
-    else
-      throw Error(ErrorKind::kBadFormat, "not base64: character '" + std::string(1, c) + "'");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
-
 std::string UrlDecode(const std::string& in) {
   std::string out;
   for (size_t i = 0; i < in.size(); ++i) {

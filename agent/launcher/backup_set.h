@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "agent/core/base64.h"
+
 namespace ra::launcher {
 
 inline constexpr const char* kMysqlBackup = "system-mysql-backup.gz";
@@ -20,7 +22,6 @@ inline constexpr const char* kStorageDir = "local/dir/system";
 const std::vector<std::string>& SecretFiles();
 const std::vector<std::string>& ConfigMapFiles();
 
-std::string Base64Decode(const std::string& in);  // throws on a character outside base64
 std::string UrlDecode(const std::string& in);
 
 // mysql2://USER:PASSWORD@HOST[:PORT]/DATABASE, parts URL-decoded.

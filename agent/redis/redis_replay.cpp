@@ -14,6 +14,7 @@
 #include "agent/core/signals.h"
 #include "agent/redis/redis_admin.h"
 #include "agent/redis/redis_client.h"
+#include "agent/redis/redis_functions.h"
 #include "protocols/crc64.h"
 #include "protocols/rdb_reader.h"
 
@@ -24,7 +25,7 @@ constexpr size_t kMaxOneCommandBytes = size_t{32} << 20;  // "tens of MB": write
 constexpr size_t kPieceBytes = size_t{1} << 20;
 
 struct DbStats {
-  uint64_t restored = 0, expired = 0, bytes = 0, split = 0;
+  uint64_t restored = 0, expired = 0, empty = 0, bytes = 0, split = 0;
   int64_t size_before = 0;
 };
 
@@ -258,6 +259,10 @@ void ReplayKeys(ReplayRun& run, DumpInput& input, StreamCounters& counters) {
       ++st.expired;
       continue;
     }
+    if (item.empty()) {  // Redis skips empty collections when it loads a file; RESTORE refuses them
+      ++st.empty;
+      continue;
+    }
     rp.Select(db);
     const std::string what = "RESTORE '" + item.key + "' (db " + std::to_string(db) +
                              ", backup byte " + std::to_string(item.offset) + ")";
@@ -291,6 +296,7 @@ nlohmann::json SummarizeDbs(ReplayRun& run, double seconds, uint64_t* total) {
     *total += st.restored;
     log::Info("  db" + std::to_string(db) + ": " + std::to_string(st.restored) +
                   " keys restored, " + std::to_string(st.expired) + " skipped (expired), " +
+                  (st.empty ? std::to_string(st.empty) + " skipped (empty, as Redis does), " : "") +
                   std::to_string(replaced) + " replaced, " + FormatBytes(st.bytes) +
                   (st.split ? ", " + std::to_string(st.split) + " written in pieces" : ""),
               {{"db", db},
@@ -301,6 +307,7 @@ nlohmann::json SummarizeDbs(ReplayRun& run, double seconds, uint64_t* total) {
     dbs.push_back({{"db", db},
                    {"restored", st.restored},
                    {"skipped_expired", st.expired},
+                   {"skipped_empty", st.empty},
                    {"replaced", replaced},
                    {"written_in_pieces", st.split},
                    {"bytes", st.bytes}});
@@ -328,6 +335,7 @@ int RunRedisReplay(const RedisReplayOptions& opt) {
   // Pass 1: the whole backup is checked before anything is written.
   const RdbCensus census = ScanRdb(opt.backup);
   RequireSoundRdb(census, "written");
+  WarnAboutUnloaded(census);
   std::set<int> targets;
   for (const auto& [db, d] : census.dbs)
     if (dbs.wanted(db)) targets.insert(dbs.target(db));
@@ -335,9 +343,13 @@ int RunRedisReplay(const RedisReplayOptions& opt) {
   RedisConnection conn = ConnectRedis(opt.server);
   std::string server_version;
   const size_t limit = CheckTarget(conn, census.rdb_version, &server_version);
+  const bool replace = opt.replace || opt.flush_target_dbs;
+  const FunctionPlan functions = PlanFunctions(conn, census.functions, replace);
   std::map<int, DbStats> stats;
   ReplayRun run{opt, dbs, conn, census.rdb_version, limit, stats};
+  // Everything that can be checked was: only now is anything written.
   PrepareTargets(run, targets);
+  LoadFunctions(conn, functions, replace);
   log::Info("replaying '" + opt.backup + "' into redis " + conn.endpoint() + " (" + server_version +
             ")");
   StreamCounters counters;
@@ -367,6 +379,8 @@ int RunRedisReplay(const RedisReplayOptions& opt) {
                                          {"keys", total},
                                          {"seconds", seconds},
                                          {"keys_per_second", seconds > 0 ? total / seconds : 0.0},
+                                         {"functions_loaded", functions.load.size()},
+                                         {"functions_unchanged", functions.unchanged.size()},
                                          {"aof_rewritten", aof}});
   }
   return 0;

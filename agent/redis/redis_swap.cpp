@@ -102,6 +102,7 @@ RdbCensus ValidateBackup(const std::string& path) {
   scan.keep_expiries = true;
   RdbCensus census = ScanRdb(path, scan);
   RequireSoundRdb(census, "changed");
+  WarnAboutUnloaded(census);
   return census;
 }
 

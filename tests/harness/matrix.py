@@ -76,7 +76,11 @@ def pg_client(major, tool):
 
 
 def start_postgres(major, state):
-    return servers.start_postgres(state, bindir=pg_bindir(major))
+    # No pg_dump 10 can be had here: PostgreSQL 10's dumps come from pg_dump 13, which writes
+    # LOCALE = '...' (new in 13) for a database whose collation and ctype are equal. Different
+    # ones (written as LC_COLLATE and LC_CTYPE, which 10 knows) keep its dumps loadable.
+    locale = ("--lc-collate=C", "--lc-ctype=C.UTF-8") if major == "10" else ("--locale=C.UTF-8",)
+    return servers.start_postgres(state, bindir=pg_bindir(major), locale_args=locale)
 
 
 # --- MySQL ---------------------------------------------------------------------------------

@@ -217,12 +217,33 @@ def json_files():
     }
 
 
+PARTITIONED_PG = """
+CREATE TABLE event_log (id int, region text, payload text) PARTITION BY LIST (region);
+CREATE TABLE event_log_eu PARTITION OF event_log FOR VALUES IN ('eu');
+CREATE TABLE event_log_us PARTITION OF event_log FOR VALUES IN ('us');
+INSERT INTO event_log SELECT g, CASE WHEN g % 3 = 0 THEN 'eu' ELSE 'us' END, 'p' || g
+  FROM generate_series(1, 200) g;
+CREATE TABLE audit_base (id int, note text);
+CREATE TABLE audit_2026 (month int) INHERITS (audit_base);
+INSERT INTO audit_base VALUES (1, 'base row');
+INSERT INTO audit_2026 SELECT g, 'child row', g % 12 FROM generate_series(2, 31) g;
+"""
+
+PARTITIONED_MYSQL = """
+CREATE TABLE usage_archive (id INT NOT NULL, day DATE NOT NULL, hits INT, PRIMARY KEY (id, day))
+  PARTITION BY RANGE (YEAR(day)) (PARTITION p2025 VALUES LESS THAN (2026),
+                                  PARTITION p2026 VALUES LESS THAN MAXVALUE);
+INSERT INTO usage_archive VALUES (1, '2025-06-01', 10), (2, '2026-01-02', 20), (3, '2026-02-03', 30);
+"""
+
+
 def make_mysql(out, state, scale):
     info = servers.start_mariadb(state)
     try:
         cli = servers.mariadb_cmd(info)
         subprocess.run(cli + ["-e", "CREATE DATABASE system"], check=True)
-        subprocess.run(cli + ["system"], input=(SYSTEM_SCHEMA + system_rows(scale)).encode(), check=True)
+        subprocess.run(cli + ["system"], input=(SYSTEM_SCHEMA + system_rows(scale) +
+                                                PARTITIONED_MYSQL).encode(), check=True)
         with open(os.path.join(out, "system-mysql-backup.gz"), "wb") as f:
             dump = subprocess.Popen(["mariadb-dump", "--no-defaults", f"--socket={info['socket']}",
                                      "-uroot", "--single-transaction", "system"], stdout=subprocess.PIPE)
@@ -247,6 +268,8 @@ def make_zync(out, state, scale):
             psql(f.read(), "zync_production")
         n = lambda base: max(1, int(base * scale))  # noqa: E731
         psql(ZYNC_ROWS.format(t=n(300), m=n(5000), e=n(20000), q=n(1000)), "zync_production")
+        # Partitions and inheritance: each table's own rows are what the dump holds for it.
+        psql(PARTITIONED_PG, "zync_production")
         with open(os.path.join(out, "zync-database-backup.gz"), "wb") as f:
             dump = subprocess.Popen(["pg_dumpall", "-c", "--if-exists"], stdout=subprocess.PIPE, env=env)
             subprocess.run(["gzip", "-c"], stdin=dump.stdout, stdout=f, check=True)

@@ -127,7 +127,8 @@ def _as_pg_user(cmd):
     return ["runuser", "-u", "nobody", "--", *cmd] if is_root() else cmd
 
 
-def start_postgres(state, extra_settings=(), port=None, bindir=None):
+def start_postgres(state, extra_settings=(), port=None, bindir=None,
+                   locale_args=("--locale=C.UTF-8",)):
     root = os.path.join(state, "postgres")
     os.makedirs(root, exist_ok=True)
     if is_root():
@@ -144,7 +145,7 @@ def start_postgres(state, extra_settings=(), port=None, bindir=None):
     log = os.path.join(root, "postgres.log")
     init = subprocess.run(
         _as_pg_user([os.path.join(bindir, "initdb"), "-D", datadir, "-U", "postgres",
-                     "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
+                     "--auth=trust", "-E", "UTF8", *locale_args]),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if init.returncode != 0:
         raise RuntimeError("initdb failed:\n" + init.stdout.decode(errors="replace"))

@@ -257,6 +257,13 @@ class Launcher(TempDirTestCase):
         self.assertEqual(r["system-mysql"]["tables"], dump)
         self.assertEqual(r["zync-database"]["databases"]["zync_production"]["public.entries"],
                          census(os.path.join(SAMPLE, "zync-database-backup.gz"))["zync_production.public.entries"])
+        # A partitioned table's rows are in its partitions, an inheritance parent's own rows are
+        # its own: counted with ONLY, as the dump holds them.
+        zync = r["zync-database"]["databases"]["zync_production"]
+        self.assertEqual([zync["public.event_log"], zync["public.event_log_eu"],
+                          zync["public.event_log_us"]], [0, 66, 134])
+        self.assertEqual([zync["public.audit_base"], zync["public.audit_2026"]], [1, 30])
+        self.assertEqual(r["system-mysql"]["tables"]["usage_archive"], 3)
         rdb = inspect(os.path.join(SAMPLE, "backend-redis-dump.rdb"))
         self.assertEqual(r["backend-redis"]["keys"], {f"db{d['db']}": d["keys"] for d in rdb["databases"]})
         self.assertGreater(r["system-storage"]["files"], 0)

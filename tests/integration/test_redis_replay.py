@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -23,7 +24,8 @@ NEEDS_MODULE = {"redis_40_with_module.rdb", "redis_60_with_module_aux.rdb"}
 
 
 def snapshot(r, dbs=None):
-    """(db, key) -> (type, digest, absolute expiry) for every key of every database."""
+    """(db, key) -> (type, digest, absolute expiry) for every key of every database, and the
+    function libraries with their code."""
     keyspace = r.cli("INFO", "keyspace")
     present = [int(line.split(":")[0][2:]) for line in keyspace.splitlines() if line.startswith("db")]
     out = {}
@@ -31,6 +33,8 @@ def snapshot(r, dbs=None):
         for k in [k for k in r.cli("--scan", db=db).split("\n") if k]:
             out[(db, k)] = (r.cli("TYPE", k, db=db), r.cli("DEBUG", "DIGEST-VALUE", k, db=db),
                             r.cli("PEXPIRETIME", k, db=db))
+    if dbs is None:
+        out["functions"] = r.cli("FUNCTION", "LIST", "WITHCODE")
     return out
 
 
@@ -71,9 +75,87 @@ class Replay(TempDirTestCase):
                 expected = snapshot(reference)
                 self.assertEqual(snapshot(target), expected)
                 restored = sum(d["restored"] for d in read_json(report)["databases"])
-                self.assertEqual(restored, len(expected))
+                self.assertEqual(restored, len(expected) - 1)  # all but the functions entry
                 servers.stop_process(reference.info["pid"])
                 servers.stop_process(target.info["pid"])
+
+    def test_function_libraries_come_along(self):
+        rdb = self.made_by_redis7()  # one library, "mylib"
+        reference = self.server("ref", rdb)
+        self.assertIn("mylib", reference.cli("FUNCTION", "LIST"))
+        target = self.server("dst")
+        target.cli("FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('f', "
+                   "function() return 2 end)")
+        p = self.replay(target, rdb)  # same name, other code: refused before anything is written
+        self.assertEqual(p.returncode, 6, stderr_text(p))
+        self.assertIn("function library 'mylib' exists on the target with other code", stderr_text(p))
+        self.assertEqual(target.cli("DBSIZE"), "0")
+        report = self.path("r.json")
+        p = self.replay(target, "--replace", "--report", report, rdb)
+        self.assertEqual(p.returncode, 0, stderr_text(p))
+        self.assertEqual(read_json(report)["functions_loaded"], 1)
+        self.assertEqual(snapshot(target), snapshot(reference))
+        p = self.replay(target, "--flush-target-dbs", "--report", report, rdb)  # same code: kept
+        self.assertEqual(p.returncode, 0, stderr_text(p))
+        self.assertEqual(read_json(report)["functions_unchanged"], 1)
+
+    def test_redis_own_test_assets(self):
+        # Redis's tests/assets: each inspected and replayed, compared with a server that loaded
+        # it as its dump.rdb at startup (the AOF with an RDB preamble too: as an RDB, Redis loads
+        # the preamble and ignores the tail, and says so is all the agent does differently).
+        assets = os.path.join(FIXTURES, "redis-assets")
+        files = sorted(glob.glob(os.path.join(assets, "*.rdb")) + [os.path.join(assets, "rdb-preamble.aof")])
+        self.assertEqual(len(files), 9)
+        for path in files:
+            name = os.path.basename(path)
+            with self.subTest(asset=name):
+                p = run_agent(["inspect", "--json", path])
+                r = json.loads(p.stdout)
+                target = self.server("dst-" + name)
+                target.cli("SET", "canary", "stays")
+                if name == "corrupt_ziplist.rdb":  # Redis loads it unsanitized; the agent refuses
+                    self.assertEqual(p.returncode, 4)
+                    self.assertIn("malformed ziplist", r["error"])
+                    p = self.replay(target, "--flush-target-dbs", path)
+                    self.assertEqual(p.returncode, 4, stderr_text(p))
+                    self.assertIn("nothing was written", stderr_text(p))
+                    self.assertEqual(target.cli("GET", "canary"), "stays")
+                    continue
+                self.assertEqual(p.returncode, 0, p.stdout.decode())
+                reference = self.server("ref-" + name, path)
+                self.assertEqual(r["keys"], sum(int(l.split("keys=")[1].split(",")[0]) for l in
+                                                reference.cli("INFO", "keyspace").splitlines()
+                                                if l.startswith("db")))
+                p = self.replay(target, "--flush-target-dbs", path)
+                self.assertEqual(p.returncode, 0, stderr_text(p))
+                if name == "corrupt_empty_keys.rdb":
+                    self.assertEqual(r["empty_keys"], 9)
+                    self.assertIn("Redis skips them", stderr_text(p))
+                if name == "rdb-preamble.aof":
+                    self.assertGreater(r["trailing_bytes"], 0)
+                    self.assertIn("bytes after the end of its RDB", stderr_text(p))
+                expected = snapshot(reference)
+                if not r["keys"]:  # nothing to write: nothing was flushed either
+                    expected[(0, "canary")] = ("string", target.cli("DEBUG", "DIGEST-VALUE", "canary"), "-1")
+                self.assertEqual(snapshot(target), expected)
+
+    def test_binary_key_names_are_escaped(self):
+        src = self.server("src")
+        key = b"bin\x00key\r\n\xff"
+        with socket.socket(socket.AF_UNIX) as sock:  # RESP: a name redis-cli cannot pass
+            sock.connect(src.info["socket"])
+            sock.sendall(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$1\r\nv\r\n" % (len(key), key))
+            self.assertEqual(sock.recv(16), b"+OK\r\n")
+        self.assertEqual(src.cli("DBSIZE"), "1")
+        rdb = self.path("bin.rdb")
+        shutil.copy(src.save(), rdb)
+        p = run_agent(["inspect", "--keys", rdb])
+        self.assertEqual(p.returncode, 0, stderr_text(p))
+        self.assertIn(b'"bin\\x00key\\r\\n\\xff"', p.stdout)
+        self.assertNotIn(key, p.stdout)
+        p = run_agent(["inspect", "--json", "--keys", rdb])
+        entry = json.loads(p.stdout)["key_list"][0]
+        self.assertEqual(base64.b64decode(entry["key_base64"]), key)
 
     def test_expired_keys_are_skipped_and_counted(self):
         target = self.server("dst")
@@ -81,7 +163,7 @@ class Replay(TempDirTestCase):
         p = self.replay(target, "--report", report, os.path.join(FIXTURES, "rdb", "keys_with_expiry.rdb"))
         self.assertEqual(p.returncode, 0, stderr_text(p))
         self.assertEqual(read_json(report)["databases"][0]["skipped_expired"], 1)
-        self.assertEqual(snapshot(target), {})
+        self.assertEqual(snapshot(target), {"functions": ""})
 
     def test_db_selection_leaves_other_databases_alone(self):
         rdb = self.made_by_redis7()
