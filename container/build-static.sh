@@ -6,7 +6,9 @@
 # no static libraries in Debian. So libpq (with libpgcommon/libpgport) and MariaDB Connector/C
 # (the libmariadb folder of the mariadb source) are built here from Debian's own source
 # packages, with OpenSSL, without GSSAPI/LDAP, and with every client auth plugin compiled in.
-# OpenSSL, zlib, hiredis and the C++ runtime are linked statically from Debian's packages.
+# ISA-L (the gzip stage) has no static library in Debian either: built from Debian's libisal
+# source with nasm. OpenSSL, zlib, hiredis and the C++ runtime are linked statically from
+# Debian's packages.
 # The built libraries are cached (RA_STATIC_CACHE, default build-static/deps): a rebuild of the
 # agent takes seconds.
 set -euo pipefail
@@ -18,7 +20,7 @@ if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
 log() { echo "build-static: $*" >&2; }
 
 bash "$repo/container/install-deps.sh" >&2
-tools=(dpkg-dev file libssl-dev zlib1g-dev libhiredis-dev bison flex)
+tools=(dpkg-dev file libssl-dev zlib1g-dev libhiredis-dev bison flex nasm)
 missing=()
 for p in "${tools[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -111,6 +113,17 @@ if [ ! -f "$cache/mariadb/lib/mariadb/libmariadbclient.a" ]; then
   cp "$src"/libmariadb/include/*.h "$cache/build-mariadb"/include/*.h "$cache/mariadb/include/mariadb/"
   cp "$src"/libmariadb/include/mysql/*.h "$cache/mariadb/include/mariadb/mysql/"
   cp "$cache/build-mariadb/libmariadb/libmariadbclient.a" "$cache/mariadb/lib/mariadb/"
+fi
+
+# ISA-L
+if [ ! -f "$cache/isal/lib/libisal.a" ]; then
+  fetch_source libisal "$cache/sources"
+  src=$(unpack "$cache/sources" libisal)
+  log "building ISA-L from $src"
+  make -s -C "$src" -f Makefile.unx -j"$jobs" lib >&2
+  mkdir -p "$cache/isal/lib" "$cache/isal/include/isa-l"
+  cp "$src/bin/isa-l.a" "$cache/isal/lib/libisal.a"
+  cp "$src"/include/*.h "$cache/isal/include/isa-l/"
 fi
 
 log "building the static agent"

@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake pkg-config git ca-certificates curl
   libmariadb-dev libpq-dev libhiredis-dev libssl-dev zlib1g-dev
-  libspdlog-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev
+  libspdlog-dev libfmt-dev doctest-dev libcli11-dev nlohmann-json3-dev libisal-dev nasm
   # real servers and the usual clients, for tests and benchmarks
   mariadb-server mariadb-client postgresql postgresql-client redis-server redis-tools
   # test tools; podman builds the image (FROM scratch) and runs it with runc

@@ -1,18 +1,66 @@
 #include "agent/core/inflate.h"
 
+#include <isa-l/crc.h>
+#include <isa-l/igzip_lib.h>
+
+#include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include "agent/core/error.h"
 
 namespace ra {
+namespace {
+
+constexpr unsigned char kFlagHcrc = 2, kFlagExtra = 4, kFlagName = 8, kFlagComment = 16;
+
+// The length of the gzip header at the start of `h` (RFC 1952), or 0 while it is incomplete.
+size_t GzipHeaderLength(const std::string& h) {
+  if (h.size() < 10) return 0;
+  const auto flags = static_cast<unsigned char>(h[3]);
+  size_t n = 10;
+  if (flags & kFlagExtra) {
+    if (h.size() < n + 2) return 0;
+    n += 2 + (static_cast<unsigned char>(h[n]) | static_cast<unsigned char>(h[n + 1]) << 8);
+  }
+  for (const unsigned char f : {kFlagName, kFlagComment}) {
+    if (!(flags & f)) continue;
+    const size_t zero = h.find('\0', n);
+    if (zero == std::string::npos) return 0;
+    n = zero + 1;
+  }
+  if (flags & kFlagHcrc) n += 2;
+  return h.size() >= n ? n : 0;
+}
+
+const char* IsalError(int rc) {
+  switch (rc) {
+    case ISAL_INVALID_BLOCK:
+      return "invalid block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid distance too far back";
+    default:
+      return "invalid deflate data";
+  }
+}
+
+uint32_t LoadLe32(const std::string& s, size_t at) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
+  return v;
+}
+
+}  // namespace
+
+std::string InflateLibraryDescription() { return "isa-l (igzip) inflate"; }
 
 InflateSource::InflateSource(ByteSource& in, std::string name, StreamCounters* counters,
                              size_t buffer_bytes)
     : in_(in), name_(std::move(name)), counters_(counters), inbuf_(buffer_bytes) {}
 
-InflateSource::~InflateSource() {
-  if (zs_init_) inflateEnd(&zs_);
-}
+InflateSource::~InflateSource() = default;
 
 bool InflateSource::FillInput() {
   if (in_pos_ < in_len_) return true;
@@ -45,73 +93,157 @@ bool InflateSource::is_gzip() {
   return gzip_;
 }
 
-size_t InflateSource::Read(char* buf, size_t cap) {
-  if (!detected_) Detect();
-  if (done_ || cap == 0) return 0;
-  if (!gzip_) {
-    if (!FillInput()) {
-      done_ = true;
-      return 0;
-    }
-    const size_t n = std::min(cap, in_len_ - in_pos_);
-    std::memcpy(buf, inbuf_.data() + in_pos_, n);
-    in_pos_ += n;
-    consumed_ += n;
-    if (counters_ != nullptr) counters_->output_bytes += n;
-    return n;
+size_t InflateSource::ReadPlain(char* buf, size_t cap) {
+  if (!FillInput()) return 0;
+  const size_t n = std::min(cap, in_len_ - in_pos_);
+  std::memcpy(buf, inbuf_.data() + in_pos_, n);
+  in_pos_ += n;
+  consumed_ += n;
+  if (counters_ != nullptr) counters_->output_bytes += n;
+  return n;
+}
+
+bool InflateSource::NextByte(unsigned char* b) {
+  if (!pushback_.empty()) {
+    *b = static_cast<unsigned char>(pushback_.front());
+    pushback_.erase(0, 1);
+  } else if (FillInput()) {
+    *b = static_cast<unsigned char>(inbuf_[in_pos_++]);
+  } else {
+    return false;
   }
+  ++consumed_;
+  return true;
+}
+
+void InflateSource::Truncated() const {
+  throw Error(ErrorKind::kCorrupt,
+              "truncated gzip input '" + name_ + "': compressed data ends at byte " +
+                  std::to_string(consumed_) + " inside gzip member " +
+                  std::to_string(members_ + 1) + " (unexpected eof in compressed data)");
+}
+
+void InflateSource::Corrupt(const std::string& why) const {
+  throw Error(ErrorKind::kCorrupt, "corrupt gzip input '" + name_ + "' near compressed byte " +
+                                       std::to_string(consumed_) + " in member " +
+                                       std::to_string(members_ + 1) + ": " + why);
+}
+
+// Between members: the end of input is the clean end; anything else must start a member.
+bool InflateSource::StartMember() {
+  unsigned char b;
+  if (!NextByte(&b)) return false;
+  if (b != 0x1f) {
+    throw Error(ErrorKind::kCorrupt, "corrupt gzip input '" + name_ +
+                                         "': unexpected bytes after gzip member " +
+                                         std::to_string(members_) + " at compressed byte " +
+                                         std::to_string(consumed_ - 1));
+  }
+  header_.assign(1, static_cast<char>(b));
+  return true;
+}
+
+bool InflateSource::ReadHeader() {
+  unsigned char b;
+  while (GzipHeaderLength(header_) == 0) {
+    if (!NextByte(&b)) return false;
+    header_.push_back(static_cast<char>(b));
+    if (header_.size() == 3 && (static_cast<unsigned char>(header_[1]) != 0x8b || b != 8)) {
+      Corrupt("incorrect header check");
+    }
+  }
+  if (!isal_) isal_ = std::make_unique<inflate_state>();
+  isal_inflate_init(isal_.get());      // resets the state; the window is reused
+  isal_->crc_flag = ISAL_GZIP_NO_HDR;  // raw deflate, CRC32 of the output kept in crc
+  member_out_ = 0;
+  trailer_.clear();
+  return true;
+}
+
+// Feeds ISA-L the pushed-back bytes first, then the input buffer in place; at the member's end,
+// gives back the whole bytes its bit buffer had read past the deflate data.
+size_t InflateSource::InflateData(char* buf, size_t cap) {
+  inflate_state& s = *isal_;
+  s.next_out = reinterpret_cast<uint8_t*>(buf);
+  s.avail_out = static_cast<uint32_t>(std::min<size_t>(cap, UINT32_MAX));
   for (;;) {
-    if (!stream_open_) {
-      // Between members: end of input is the clean end; anything else must be a new member.
-      if (!FillInput()) {
-        done_ = true;
-        return 0;
-      }
-      if (static_cast<unsigned char>(inbuf_[in_pos_]) != 0x1f) {
-        throw Error(ErrorKind::kCorrupt, "corrupt gzip input '" + name_ +
-                                             "': unexpected bytes after gzip member " +
-                                             std::to_string(members_) + " at compressed byte " +
-                                             std::to_string(consumed_));
-      }
-      if (!zs_init_) {
-        if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) {
-          throw Error(ErrorKind::kInternal, "zlib inflateInit2 failed");
-        }
-        zs_init_ = true;
-      } else {
-        inflateReset(&zs_);
-      }
-      stream_open_ = true;
+    std::string from_pushback;
+    const bool from_input = pushback_.empty();
+    if (!from_input) {
+      from_pushback.swap(pushback_);
+      s.next_in = reinterpret_cast<uint8_t*>(from_pushback.data());
+      s.avail_in = static_cast<uint32_t>(from_pushback.size());
+    } else if (FillInput()) {
+      s.next_in = reinterpret_cast<uint8_t*>(inbuf_.data() + in_pos_);
+      s.avail_in = static_cast<uint32_t>(in_len_ - in_pos_);
+    } else {
+      Truncated();
     }
-    if (!FillInput()) {
-      throw Error(ErrorKind::kCorrupt,
-                  "truncated gzip input '" + name_ + "': compressed data ends at byte " +
-                      std::to_string(consumed_) + " inside gzip member " +
-                      std::to_string(members_ + 1) + " (unexpected eof in compressed data)");
-    }
-    zs_.next_in = reinterpret_cast<Bytef*>(inbuf_.data() + in_pos_);
-    zs_.avail_in = static_cast<uInt>(in_len_ - in_pos_);
-    zs_.next_out = reinterpret_cast<Bytef*>(buf);
-    zs_.avail_out = static_cast<uInt>(std::min<size_t>(cap, UINT32_MAX));
-    const int rc = inflate(&zs_, Z_NO_FLUSH);
-    const size_t used = (in_len_ - in_pos_) - zs_.avail_in;
-    in_pos_ += used;
-    consumed_ += used;
-    const size_t produced = static_cast<size_t>(reinterpret_cast<char*>(zs_.next_out) - buf);
+    const uint32_t given = s.avail_in, room = s.avail_out;
+    const int rc = isal_inflate(&s);
+    consumed_ += given - s.avail_in;
+    const size_t produced = room - s.avail_out;
+    member_out_ += produced;
     if (counters_ != nullptr) counters_->output_bytes += produced;
-    if (rc == Z_STREAM_END) {
-      ++members_;
-      stream_open_ = false;
-    } else if (rc != Z_OK && !(rc == Z_BUF_ERROR && used == 0 && produced == 0)) {
-      const char* why = zs_.msg != nullptr ? zs_.msg : zError(rc);
-      throw Error(ErrorKind::kCorrupt, "corrupt gzip input '" + name_ + "' near compressed byte " +
-                                           std::to_string(consumed_) + " in member " +
-                                           std::to_string(members_ + 1) + ": " + why);
+    if (rc < 0) Corrupt(IsalError(rc));
+    // What ISA-L did not take stays where it was.
+    if (from_input) {
+      in_pos_ = static_cast<size_t>(reinterpret_cast<char*>(s.next_in) - inbuf_.data());
+    } else {
+      pushback_.assign(reinterpret_cast<const char*>(s.next_in), s.avail_in);
+    }
+    s.avail_in = 0;
+    if (s.block_state == ISAL_BLOCK_FINISH) {
+      const uint64_t bits = s.read_in >> (s.read_in_length % 8);
+      std::string back;
+      for (int i = 0; i < s.read_in_length / 8; ++i)
+        back.push_back(static_cast<char>(bits >> (8 * i)));
+      consumed_ -= back.size();
+      pushback_.insert(0, back);
+      phase_ = Phase::kTrailer;
+      return produced;
     }
     if (produced > 0) return produced;
   }
 }
 
-std::string InflateLibraryDescription() { return std::string("zlib ") + zlibVersion(); }
+bool InflateSource::ReadTrailer() {
+  unsigned char b;
+  while (trailer_.size() < 8) {
+    if (!NextByte(&b)) return false;
+    trailer_.push_back(static_cast<char>(b));
+  }
+  if (LoadLe32(trailer_, 0) != isal_->crc) Corrupt("incorrect data check");
+  if (LoadLe32(trailer_, 4) != static_cast<uint32_t>(member_out_))
+    Corrupt("incorrect length check");
+  return true;
+}
+
+size_t InflateSource::Read(char* buf, size_t cap) {
+  if (!detected_) Detect();
+  if (cap == 0) return 0;
+  if (!gzip_) return ReadPlain(buf, cap);
+  for (;;) {
+    switch (phase_) {
+      case Phase::kDone:
+        return 0;
+      case Phase::kBetween:
+        phase_ = StartMember() ? Phase::kHeader : Phase::kDone;
+        break;
+      case Phase::kHeader:
+        if (!ReadHeader()) Truncated();
+        phase_ = Phase::kData;
+        break;
+      case Phase::kData:
+        if (const size_t n = InflateData(buf, cap); n > 0) return n;
+        break;
+      case Phase::kTrailer:
+        if (!ReadTrailer()) Truncated();
+        ++members_;
+        phase_ = Phase::kBetween;
+        break;
+    }
+  }
+}
 
 }  // namespace ra

@@ -211,7 +211,8 @@ class Postgres:
         tables = [r[0] for r in self.psql(
             "SELECT schemaname || '.' || tablename FROM pg_tables "
             "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1", db)]
-        return {t: int(self.psql(f"SELECT count(*) FROM {t}", db)[0][0]) for t in tables}
+        # Each table's own rows, as a dump holds them (a partitioned table's are in its partitions).
+        return {t: int(self.psql(f"SELECT count(*) FROM ONLY {t}", db)[0][0]) for t in tables}
 
 
 class Redis:

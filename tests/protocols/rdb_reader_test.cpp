@@ -94,6 +94,7 @@ TEST_CASE("every fixture reads the same at chunk sizes 1..16 and whole") {
   REQUIRE(std::filesystem::exists(dir));
   int files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".rdb") continue;  // the licence beside them
     const std::string data = ra::test::ReadFile(entry.path());
     CAPTURE(entry.path().filename().string());
     const Walk whole = WalkRdb(data, 0);
