@@ -87,7 +87,14 @@ void AddRestoreMysql(CLI::App* cmd, CliOptions& all) {
                 "go on after server errors, count them, and exit 6 if there were any");
   AddDumpRestoreOptions(cmd, &o.restore,
                         "connections loading INSERTs in parallel (0: the number of CPUs; 1: "
-                        "serial, one connection)");
+                        "serial, one connection, exactly as the mysql client)");
+  cmd->add_flag("!--no-load-data", o.load_data,
+                "with --jobs > 1, send INSERTs as they are instead of as LOAD DATA LOCAL rows "
+                "(which the agent serves from memory; it turns the server's local_infile on for "
+                "the restore where it may, and puts it back)");
+  cmd->add_flag("!--no-defer-indexes", o.defer_indexes,
+                "with --jobs > 1, create tables with their secondary indexes instead of adding "
+                "them after the data");
 }
 
 void AddRestorePostgres(CLI::App* cmd, CliOptions& all) {

@@ -88,6 +88,13 @@ class WorkerPool final : private OutcomeSink {
     WaitLocked(lock, [&] { return in_flight_[key] == 0; });
     ThrowIfStoppedLocked(lock);
   }
+  // Whether no job of `key` is in flight, as the events so far say (does not wait).
+  bool Idle(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ApplyEventsLocked();
+    const auto it = in_flight_.find(key);
+    return it == in_flight_.end() || it->second == 0;
+  }
   void WaitAll() {
     std::unique_lock<std::mutex> lock(mu_);
     WaitLocked(lock, [&] { return in_flight_total_ == 0; });
@@ -212,7 +219,12 @@ class WorkerPool final : private OutcomeSink {
       if (in_flight_total_ == 0) break;
       coord_cv_.wait(lock);
     }
-    throw *stop_error_;
+    throw Error(stop_error_->kind(),
+                std::string(stop_error_->what()) + "; statements 1 to " +
+                    std::to_string(stop_seq_ - 1) +
+                    " were applied (the other loading connections finished what came before it, "
+                    "then stopped)",
+                stop_error_->signal());
   }
 
   void StopAndJoin(bool drop_queue) {

@@ -4,7 +4,10 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "agent/core/error.h"
@@ -37,6 +40,31 @@ bool RetryableConnectError(unsigned code) {
     default:
       return false;
   }
+}
+
+// LOAD DATA LOCAL INFILE served from memory: the only name served is kLocalRowsName, and only
+// while LoadRows runs (userdata set); otherwise every request is refused.
+struct LocalRows {
+  std::string_view data;
+  size_t pos = 0;
+};
+
+int LocalRowsInit(void** ptr, const char* filename, void* userdata) {
+  *ptr = userdata;
+  return userdata != nullptr && std::string_view(filename) == MysqlConnection::kLocalRowsName ? 0
+                                                                                              : 1;
+}
+int LocalRowsRead(void* ptr, char* buf, unsigned int len) {
+  auto* rows = static_cast<LocalRows*>(ptr);
+  const size_t n = std::min<size_t>(len, rows->data.size() - rows->pos);
+  memcpy(buf, rows->data.data() + rows->pos, n);
+  rows->pos += n;
+  return static_cast<int>(n);
+}
+void LocalRowsEnd(void*) {}
+int LocalRowsError(void*, char* buf, unsigned int len) {
+  snprintf(buf, len, "restore-agent sends only its own rows to LOAD DATA LOCAL, never a file");
+  return CR_UNKNOWN_ERROR;
 }
 
 }  // namespace
@@ -97,8 +125,10 @@ void MysqlConnection::Configure(const MysqlTarget& target) {
   mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
   mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &kMaxAllowedPacket);
   mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, target.charset.c_str());
-  const my_bool no_local_infile = 0;
-  mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &no_local_infile);
+  const unsigned local_infile = target.local_infile ? 1 : 0;
+  mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+  mysql_set_local_infile_handler(m, LocalRowsInit, LocalRowsRead, LocalRowsEnd, LocalRowsError,
+                                 nullptr);
   if (!target.socket.empty()) {
     const unsigned protocol = MYSQL_PROTOCOL_SOCKET;
     mysql_optionsv(m, MYSQL_OPT_PROTOCOL, &protocol);
@@ -141,16 +171,46 @@ MysqlConnection MysqlConnection::Connect(const MysqlTarget& target,
   return conn;
 }
 
+MysqlResult MysqlConnection::Failure() const {
+  MYSQL* m = mysql_.get();
+  MysqlResult r;
+  r.ok = false;
+  r.error_code = mysql_errno(m);
+  r.sqlstate = mysql_sqlstate(m);
+  r.message = mysql_error(m);
+  return r;
+}
+
+MysqlResult MysqlConnection::QueryRow(std::string_view sql, std::vector<std::string>* row) {
+  MYSQL* m = mysql_.get();
+  row->clear();
+  if (mysql_real_query(m, sql.data(), sql.size()) != 0) return Failure();
+  MYSQL_RES* res = mysql_store_result(m);
+  if (res == nullptr) return mysql_errno(m) != 0 ? Failure() : MysqlResult();
+  if (MYSQL_ROW r = mysql_fetch_row(res)) {
+    const unsigned long* lengths = mysql_fetch_lengths(res);
+    for (unsigned i = 0; i < mysql_num_fields(res); ++i)
+      row->emplace_back(r[i] != nullptr ? std::string(r[i], lengths[i]) : std::string());
+  }
+  mysql_free_result(res);
+  return MysqlResult();
+}
+
+MysqlResult MysqlConnection::LoadRows(std::string_view load, std::string_view rows) {
+  MYSQL* m = mysql_.get();
+  LocalRows local{rows, 0};
+  mysql_set_local_infile_handler(m, LocalRowsInit, LocalRowsRead, LocalRowsEnd, LocalRowsError,
+                                 &local);
+  MysqlResult r = Execute(load);
+  mysql_set_local_infile_handler(m, LocalRowsInit, LocalRowsRead, LocalRowsEnd, LocalRowsError,
+                                 nullptr);
+  return r;
+}
+
 MysqlResult MysqlConnection::Execute(std::string_view sql) {
   MYSQL* m = mysql_.get();
   MysqlResult r;
-  if (mysql_real_query(m, sql.data(), sql.size()) != 0) {
-    r.ok = false;
-    r.error_code = mysql_errno(m);
-    r.sqlstate = mysql_sqlstate(m);
-    r.message = mysql_error(m);
-    return r;
-  }
+  if (mysql_real_query(m, sql.data(), sql.size()) != 0) return Failure();
   // A statement may return rows (a SELECT in a hand-written file): read and drop them.
   for (;;) {
     if (mysql_field_count(m) > 0) {
@@ -166,20 +226,10 @@ MysqlResult MysqlConnection::Execute(std::string_view sql) {
     }
     const int more = mysql_next_result(m);
     if (more == -1) break;
-    if (more > 0) {
-      r.ok = false;
-      r.error_code = mysql_errno(m);
-      r.sqlstate = mysql_sqlstate(m);
-      r.message = mysql_error(m);
-      break;
-    }
+    if (more > 0) return Failure();
   }
-  if (r.ok && mysql_errno(m) != 0) {
-    r.ok = false;
-    r.error_code = mysql_errno(m);
-    r.sqlstate = mysql_sqlstate(m);
-    r.message = mysql_error(m);
-  }
+  if (r.ok && mysql_errno(m) != 0) return Failure();
+  r.warnings = mysql_warning_count(m);
   return r;
 }
 

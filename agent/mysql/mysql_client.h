@@ -23,6 +23,8 @@ struct MysqlTarget {
   std::optional<std::string> password;
   std::string database;  // default database; empty for none
   std::string charset = "utf8mb4";
+  // Allow LOAD DATA LOCAL INFILE — served only by LoadRows from memory, never from a file.
+  bool local_infile = false;
 };
 
 struct MysqlResult {
@@ -31,6 +33,7 @@ struct MysqlResult {
   std::string sqlstate;
   std::string message;
   uint64_t affected_rows = 0;
+  unsigned warnings = 0;
   // Client errors (2xxx: lost connection, server gone) end the session: nothing more can run.
   bool connection_lost() const { return !ok && error_code >= 2000 && error_code < 3000; }
 };
@@ -44,6 +47,13 @@ class MysqlConnection {
 
   // Runs one statement (binary-safe: the length is passed) and discards any result set.
   MysqlResult Execute(std::string_view sql);
+  // Runs a query and returns its first row's values (NULL as ""), or an error result.
+  MysqlResult QueryRow(std::string_view sql, std::vector<std::string>* row);
+  // Runs `load` (a LOAD DATA LOCAL INFILE naming kLocalRowsName) with `rows` as the file's
+  // content, from memory. Needs MysqlTarget::local_infile. Any other file the server asks for
+  // is refused.
+  MysqlResult LoadRows(std::string_view load, std::string_view rows);
+  static constexpr const char* kLocalRowsName = "restore-agent-rows";
 
   std::string server_version() const;
   std::string endpoint() const { return endpoint_; }
@@ -54,6 +64,7 @@ class MysqlConnection {
  private:
   MysqlConnection() = default;
   void Configure(const MysqlTarget& target);
+  MysqlResult Failure() const;
   struct Closer {
     void operator()(st_mysql* m) const;
   };

@@ -21,6 +21,9 @@ struct RestoreMysqlOptions {
   bool create_database = false;
   PasswordOptions password;
   bool force = false;
+  // With --jobs > 1: INSERTs loaded as LOAD DATA rows, secondary indexes added after the data.
+  bool load_data = true;
+  bool defer_indexes = true;
 };
 
 // Returns the exit code; throws ra::Error (agent/cli maps it to an exit code).

@@ -112,7 +112,12 @@ class MariaDB:
             "events": "SELECT event_name, event_definition, interval_value, interval_field, "
                       f"status FROM information_schema.events WHERE event_schema = '{db}'",
         }
-        return {k: norm(self.query(v)) for k, v in q.items()}
+        out = {k: norm(self.query(v)) for k, v in q.items()}
+        # Every table's definition as SHOW CREATE TABLE gives it: columns, every index in its
+        # order, foreign keys, options (the deferred indexes must come back exactly).
+        out["tables"] = norm([self.query(f"SHOW CREATE TABLE `{t.replace('`', '``')}`", db)[0]
+                              for t in self.tables(db)])
+        return out
 
 
 class Mysql97(MariaDB):

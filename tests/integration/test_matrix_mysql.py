@@ -29,6 +29,7 @@ def mysql97(role):
 def tearDownModule():
     for server in _MYSQL97.values():
         server.stop()
+    _MYSQL97.clear()
 
 
 # name -> (source, target): MariaDB restores into the harness's server itself.
