@@ -4,6 +4,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "protocols/byte_scan.h"
+
 namespace ra {
 namespace {
 
@@ -286,13 +288,12 @@ void MysqlDumpSplitter::StepQuote(unsigned char c) {
 // Returns how many bytes from p can be appended without a state change: none of them is the
 // quote, a backslash (where it escapes) or a newline (which Step counts).
 size_t MysqlDumpSplitter::ScanQuoted(const char* p, size_t n, char quote, bool backslash_escapes) {
-  size_t k = 0;
   if (backslash_escapes) {
-    while (k < n && p[k] != quote && p[k] != '\\' && p[k] != '\n') ++k;
-  } else {
-    while (k < n && p[k] != quote && p[k] != '\n') ++k;
+    const char stops[] = {quote, '\\', '\n'};
+    return ScanUntilAny(p, n, stops);
   }
-  return k;
+  const char stops[] = {quote, '\n'};
+  return ScanUntilAny(p, n, stops);
 }
 
 // Runs of bytes that cannot change the state, appended to the statement in bulk.
@@ -309,19 +310,16 @@ size_t MysqlDumpSplitter::FastRun(const char* p, size_t n) {
       run = ScanQuoted(p, n, '`', false);
       break;
     case State::kNone:
-      if (!has_code_) break;
-      while (run < n) {
-        const char c = p[run];
-        if (c == '\'' || c == '"' || c == '`' || c == '#' || c == '-' || c == '/' || c == '\n' ||
-            c == delimiter_.back()) {
-          break;
-        }
-        ++run;
+      if (has_code_) {
+        const char stops[] = {'\'', '"', '`', '#', '-', '/', '\n', delimiter_.back()};
+        run = ScanUntilAny(p, n, stops);
       }
       break;
-    case State::kLineComment:
-      while (run < n && p[run] != '\n') ++run;
+    case State::kLineComment: {
+      const char stops[] = {'\n'};
+      run = ScanUntilAny(p, n, stops);
       break;
+    }
     case State::kBlockComment:
       while (run < n && p[run] != '*' && p[run] != '\n') ++run;
       break;

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "protocols/byte_scan.h"
+
 namespace ra {
 namespace {
 
@@ -244,6 +246,9 @@ uint64_t CountInsertRows(std::string_view s) {
       const char q = c;
       ++i;
       while (i < n) {
+        const char stops[] = {q, '\\'};
+        i += ScanUntilAny(s.data() + i, n - i, stops);
+        if (i >= n) break;
         if (s[i] == '\\' && q != '`') {
           i += 2;
         } else if (s[i] == q) {

@@ -114,6 +114,11 @@ void AddRestorePostgres(CLI::App* cmd, CliOptions& all) {
   AddDumpRestoreOptions(cmd, &o.restore,
                         "connections loading COPY blocks and building indexes in parallel, like "
                         "pg_restore -j (0: the number of CPUs; 1: serial)");
+  cmd->add_option("--maintenance-work-mem", o.maintenance_work_mem,
+                  "maintenance_work_mem of the restore's sessions, for index builds and foreign "
+                  "key checks (each connection may use this much; \"\" keeps the server's)")
+      ->type_name("SIZE")
+      ->capture_default_str();
 }
 
 void AddInspect(CLI::App* cmd, CliOptions& all) {
@@ -161,6 +166,34 @@ void AddRedisSwapServer(CLI::App* c, CliOptions& all) {
   AddRedisServerOptions(c, &all.redis.server);
   c->add_option("--data-dir", all.redis.data_dir,
                 "the data directory (default: CONFIG GET dir of the running server)");
+}
+
+void AddRedisRecover(CLI::App* c, CliOptions& all) {
+  AddRedisSwapServer(c, all);
+  c->add_option("--sync-journal", all.redis.sync_journal,
+                "restore-redis sync's journal (default: the one sync uses for this server)");
+}
+
+void AddRedisSync(CLI::App* c, CliOptions& all) {
+  RedisSyncOptions& o = all.sync;
+  AddRedisServerOptions(c, &o.server);
+  c->add_option("BACKUP", o.backup, "the RDB backup (plain or gzip)")->required();
+  c->add_flag("--check", o.check_only,
+              "validate the backup and check every precondition; change nothing (exit 0 when "
+              "sync can run, 9 when not)");
+  c->add_option("--journal", o.journal,
+                "the journal of the sync's steps (default: $TMPDIR or /tmp, "
+                "restore-agent-sync-<server>.journal)");
+  c->add_option("--expected-memory", o.expected_memory,
+                "bytes the backup's data set takes in memory, for the headroom check (default: "
+                "twice the RDB's size)")
+      ->type_name("BYTES");
+  c->add_option("--load-timeout", o.load_timeout_seconds,
+                "seconds to wait for the server to load the backup")
+      ->capture_default_str();
+  c->add_option("--rewrite-timeout", o.rewrite_timeout_seconds,
+                "seconds to wait for the AOF rewrite or the snapshot afterwards")
+      ->capture_default_str();
 }
 
 void AddRedisSwap(CLI::App* c, CliOptions& all) {
@@ -282,8 +315,16 @@ constexpr const char* kFinishHelp =
     "After the restart: wait for Redis to load, check the key counts per database against the\n"
     "backup, rewrite the AOF (polling INFO persistence) and put save and appendonly back.";
 constexpr const char* kRecoverHelp =
-    "After an interrupted swap: complete it when the backup was staged, else undo it; the end\n"
-    "state is exactly the old data or the backup.";
+    "After an interrupted swap: complete it when the backup was staged, else undo it. After an\n"
+    "interrupted sync: make the server a master again with its settings (and durable when it\n"
+    "loaded the backup). The end state is exactly the old data or the backup.";
+constexpr const char* kSyncHelp =
+    "Restore a running server by acting as its master: the agent listens on a loopback port,\n"
+    "the server becomes its replica (REPLICAOF) with repl-diskless-load swapdb and loads the\n"
+    "backup as the full-resync payload, keeping its old data until the new set is whole (Redis\n"
+    "7 serves it meanwhile); then REPLICAOF NO ONE, settings back, AOF rewrite or BGSAVE, key\n"
+    "counts checked. No restart, no file access. Refused (exit 9, nothing changed) in cluster\n"
+    "mode, on a replica, under Sentinel, with modules, without the memory for old and new data.";
 constexpr const char* kRollbackHelp =
     "Put the -old data back under its names (the backup is kept as *-rejected); then restart\n"
     "Redis.";
@@ -304,12 +345,14 @@ const CommandSpec kCommands[] = {
      RunWith<&O::redis, RunRedisSwap>},
     {"restore-redis", "finish", kFinishHelp, AddRedisFinish, CommonOf<&O::redis>,
      RunWith<&O::redis, RunRedisFinish>},
-    {"restore-redis", "recover", kRecoverHelp, AddRedisSwapServer, CommonOf<&O::redis>,
+    {"restore-redis", "recover", kRecoverHelp, AddRedisRecover, CommonOf<&O::redis>,
      RunWith<&O::redis, RunRedisRecover>},
     {"restore-redis", "rollback", kRollbackHelp, AddRedisSwapServer, CommonOf<&O::redis>,
      RunWith<&O::redis, RunRedisRollback>},
     {"restore-redis", "replay", kReplayHelp, AddRedisReplay, CommonOf<&O::replay>,
      RunWith<&O::replay, RunRedisReplay>},
+    {"restore-redis", "sync", kSyncHelp, AddRedisSync, CommonOf<&O::sync>,
+     RunWith<&O::sync, RunRedisSync>},
 };
 
 CLI::App* Parent(Cli& cli, const std::string& parent) {

@@ -16,6 +16,7 @@
 #include "agent/postgres/pg_restore.h"
 #include "agent/redis/redis_replay.h"
 #include "agent/redis/redis_swap.h"
+#include "agent/redis/redis_sync.h"
 
 namespace ra {
 
@@ -25,6 +26,7 @@ struct CliOptions {
   InspectOptions inspect;
   RedisSwapOptions redis;  // swap, finish, recover, rollback
   RedisReplayOptions replay;
+  RedisSyncOptions sync;
 };
 
 struct CliCommand {

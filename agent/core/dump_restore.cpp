@@ -21,6 +21,35 @@ int RestoreRun::jobs() const {
 
 void RestoreRun::CountStatement() { stream_.items = ++counts_.statements; }
 
+void RestoreRun::Phase(const char* phase) {
+  if (phase == phase_) return;  // the callers pass literals
+  const auto now = std::chrono::steady_clock::now();
+  phases_[phase_] += std::chrono::duration<double>(now - phase_start_).count();
+  phase_ = phase;
+  phase_start_ = now;
+}
+
+std::map<std::string, double> RestoreRun::phase_seconds() const {
+  std::map<std::string, double> out = phases_;
+  out[phase_] +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - phase_start_).count();
+  return out;
+}
+
+static std::string DescribePhases(const std::map<std::string, double>& phases) {
+  static const char* kOrder[] = {"preflight", "connect",   "schema",
+                                 "data",      "post-data", "finishing"};
+  std::string out;
+  for (const char* name : kOrder) {
+    const auto it = phases.find(name);
+    if (it == phases.end()) continue;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%s %.2f s", out.empty() ? "" : ", ", name, it->second);
+    out += buf;
+  }
+  return out;
+}
+
 void RestoreRun::CheckStop(const std::string& where, uint64_t applied,
                            const std::string& holds) const {
   if (!StopRequested()) return;
@@ -74,6 +103,7 @@ struct ReportState {
     r["uncompressed_bytes"] = input.uncompressed_bytes();
     r["seconds"] = seconds;
     r["mb_per_second"] = MbPerSecond(seconds);
+    r["phases"] = run.phase_seconds();
     r["dump"]["kind"] = DumpKindName(input.kind());
     r["dump"]["trailer"] = std::string(FindCompletionTrailer(input.kind(), input.tail()));
     if (error != nullptr) {
@@ -108,6 +138,7 @@ void StreamAll(DumpInput& input, DumpRestorer& restorer, RestoreRun& run,
   }
   const SplitStatus status = restorer.Finish();
   restorer.ApplyReady(run);
+  run.Phase("finishing");
   restorer.Drain(run);
   ThrowIfSplitFailed(status, input.name(), true);
 }
@@ -149,6 +180,8 @@ void LogSummary(const ReportState& state, double seconds) {
                 FormatBytes(state.stream.input_bytes) + " read (" +
                 FormatBytes(state.input.uncompressed_bytes()) + " uncompressed) in " + rate,
             fields);
+  log::Info("  time: " + DescribePhases(state.run.phase_seconds()),
+            {{"phases", state.run.phase_seconds()}});
   for (const TableCount& t : c.tables.tables()) {
     if (t.rows == 0) continue;
     log::Info("  table " + t.name + ": " + std::to_string(t.rows) + " rows",
@@ -200,7 +233,9 @@ int RunDumpRestore(const DumpRestoreOptions& opt, DumpRestorer& restorer) {
       report.Write("skipped", nullptr);
       return 0;
     }
+    run.Phase("connect");
     restorer.Connect(run);
+    run.Phase("schema");
     StreamAll(input, restorer, run, stream);
     CheckOutcome(input, run, restorer);
   } catch (const Error& e) {

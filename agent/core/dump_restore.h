@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -117,6 +118,12 @@ class RestoreRun {
   // (`where`), that statements 1 to `applied` were applied, and what `holds` the partial data.
   void CheckStop(const std::string& where, uint64_t applied, const std::string& holds) const;
 
+  // Where the time goes, as the main thread sees it: from now on it counts under `phase`
+  // ("schema", "data", "post-data"; the skeleton adds "preflight" and "finishing"). The report
+  // and the summary give the seconds per phase.
+  void Phase(const char* phase);
+  std::map<std::string, double> phase_seconds() const;
+
   // Going on after server errors (--force, --on-error continue, \set ON_ERROR_STOP off).
   void set_go_on(bool go_on) { go_on_ = go_on; }
   bool go_on() const { return go_on_; }
@@ -132,6 +139,9 @@ class RestoreRun {
   DumpCensus census_;
   RestoreCounts counts_;
   bool go_on_ = false;
+  const char* phase_ = "preflight";
+  std::chrono::steady_clock::time_point phase_start_ = std::chrono::steady_clock::now();
+  std::map<std::string, double> phases_;
 };
 
 // Returns the exit code; throws ra::Error (agent/cli maps it to the documented exit code).

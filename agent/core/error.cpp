@@ -11,7 +11,7 @@ struct KindFacts {
 };
 
 // Indexed by ErrorKind, in its order; the exit codes README.md documents.
-constexpr std::array<KindFacts, 9> kKinds = {{
+constexpr std::array<KindFacts, 10> kKinds = {{
     {1, "internal"},
     {2, "usage"},
     {3, "bad-format"},
@@ -20,6 +20,7 @@ constexpr std::array<KindFacts, 9> kKinds = {{
     {6, "server"},
     {7, "io"},
     {8, "incomplete-input"},
+    {9, "precondition"},
     {130, "interrupted"},
 }};
 static_assert(static_cast<size_t>(ErrorKind::kInterrupted) + 1 == kKinds.size());

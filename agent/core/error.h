@@ -11,15 +11,16 @@
 namespace ra {
 
 enum class ErrorKind {
-  kInternal,     // 1: a bug or an unexpected library failure
-  kUsage,        // 2: bad command line, missing credentials
-  kBadFormat,    // 3: input is not what the command restores, or SQL the splitter cannot follow
-  kCorrupt,      // 4: truncated or corrupt input (gzip CRC/length, cut inside a statement)
-  kConnect,      // 5: could not connect / authenticate
-  kServer,       // 6: the server rejected a statement (or several, with --force)
-  kIo,           // 7: local file could not be read or written
-  kIncomplete,   // 8: intact input without its dump tool's completion trailer
-  kInterrupted,  // 130 (SIGINT) or 143 (SIGTERM): stopped on request
+  kInternal,      // 1: a bug or an unexpected library failure
+  kUsage,         // 2: bad command line, missing credentials
+  kBadFormat,     // 3: input is not what the command restores, or SQL the splitter cannot follow
+  kCorrupt,       // 4: truncated or corrupt input (gzip CRC/length, cut inside a statement)
+  kConnect,       // 5: could not connect / authenticate
+  kServer,        // 6: the server rejected a statement (or several, with --force)
+  kIo,            // 7: local file could not be read or written
+  kIncomplete,    // 8: intact input without its dump tool's completion trailer
+  kPrecondition,  // 9: the target does not allow the command (restore-redis sync's checks)
+  kInterrupted,   // 130 (SIGINT) or 143 (SIGTERM): stopped on request
 };
 
 class Error : public std::runtime_error {

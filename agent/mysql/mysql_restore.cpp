@@ -183,6 +183,7 @@ void MysqlRestorer::Apply(RestoreRun& run, SqlStatement& st) {
   const std::string table = QualifiedName(info, current_db_);
   const Route route = MysqlRoute(info, table, loader_ != nullptr);
   run.CountStatement();
+  run.Phase(info.kind == StatementKind::kInsert ? "data" : "schema");
   last_seq_ = st.number;
   if (route.target == Route::Target::kSkip) return;
   if (route.target == Route::Target::kWorker || info.kind == StatementKind::kCreateTable)

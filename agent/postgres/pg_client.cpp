@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "agent/core/error.h"
@@ -64,6 +65,13 @@ PgConnection PgConnection::Connect(const PgTarget& target, std::chrono::millisec
   add("port", target.port);
   add("user", target.user);
   if (target.password) add("password", *target.password);
+  std::string options;
+  if (!target.session_options.empty()) {
+    const char* env = getenv("PGOPTIONS");
+    options =
+        (env != nullptr && *env != '\0' ? std::string(env) + " " : "") + target.session_options;
+  }
+  add("options", options);
   add("dbname", target.dbname);
   add("client_encoding", target.client_encoding);
   const std::string app = "restore-agent", timeout = "10";

@@ -24,6 +24,9 @@ struct PgTarget {
   std::string dbname;  // a database name, or a conninfo string / URI (expanded as psql does)
   std::optional<std::string> password;  // else PGPASSWORD / PGPASSFILE, by libpq
   std::string client_encoding;          // psql's \encoding before a \connect; else libpq's
+  // Server settings for the session ("-c maintenance_work_mem=256MB"), after PGOPTIONS; a
+  // conninfo's own options= wins.
+  std::string session_options;
 };
 
 struct PgResult {

@@ -1,5 +1,6 @@
 #include "agent/postgres/pg_loader.h"
 
+#include <cctype>
 #include <cstring>
 
 #include "agent/core/log.h"
@@ -47,12 +48,32 @@ class PgLoadWorker final : public PoolWorker<PgJob> {
   }
 
   PgResult Copy(PgJob& job) {
+    if (job.truncate_first) {
+      // Truncated in this transaction: the rows can be written frozen (no later rewrite of
+      // every page to set hint bits and freeze them). Some tables refuse FREEZE (a partitioned
+      // parent, ...): then once more without it.
+      PgResult r = CopyOnce(job, WithFreeze(job.sql));
+      if (r.ok || r.connection_lost || r.sqlstate != "55000") return r;
+      return CopyOnce(job, job.sql);
+    }
+    return CopyOnce(job, job.sql);
+  }
+
+  // "COPY t (a) FROM stdin;" as "COPY t (a) FROM stdin WITH (FREEZE)".
+  static std::string WithFreeze(std::string sql) {
+    while (!sql.empty() &&
+           (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back()))))
+      sql.pop_back();
+    return sql + " WITH (FREEZE)";
+  }
+
+  PgResult CopyOnce(PgJob& job, const std::string& copy) {
     PgResult r;
     if (job.truncate_first) {
       r = conn_->Execute("BEGIN");
       if (r.ok) r = conn_->Execute("TRUNCATE ONLY " + job.relation);
     }
-    if (r.ok) r = conn_->BeginCopy(job.sql);
+    if (r.ok) r = conn_->BeginCopy(copy);
     if (!r.ok) {
       if (job.channel) job.channel->Abandon();
       return EndTransaction(job, r);

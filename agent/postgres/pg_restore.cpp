@@ -1,5 +1,6 @@
 #include "agent/postgres/pg_restore.h"
 
+#include <cctype>
 #include <memory>
 #include <set>
 
@@ -64,6 +65,13 @@ class PgRestorer final : public SplittingRestorer<PgDumpSplitter> {
     target_.user = ResolveUserName(opt.user, "PGUSER", "--username");
     target_.dbname = opt.dbname;
     target_.password = ResolvePassword(opt.password, nullptr);  // PGPASSWORD is libpq's own
+    const std::string& mem = opt.maintenance_work_mem;
+    if (mem.find_first_not_of("0123456789kMGTB") != std::string::npos ||
+        (!mem.empty() && !std::isdigit(static_cast<unsigned char>(mem[0])))) {
+      throw Error(ErrorKind::kUsage, "--maintenance-work-mem '" + mem +
+                                         "': give a size such as 256MB or 1GB (or \"\")");
+    }
+    if (!mem.empty()) target_.session_options = "-c maintenance_work_mem=" + mem;
   }
 
   bool wants_census() const override { return true; }
@@ -100,6 +108,7 @@ class PgRestorer final : public SplittingRestorer<PgDumpSplitter> {
   std::vector<std::string> databases_;
   std::set<std::string> loaded_;  // tables that received rows since this restore created them
   uint64_t copies_ = 0;
+  uint64_t copies_in_database_ = 0;  // since the last \connect
   // The COPY block being read.
   enum class CopyState { kNone, kMain, kLoader, kSkip } copy_ = CopyState::kNone;
   StatementInfo copy_info_;
@@ -129,8 +138,11 @@ void PgRestorer::Connect(RestoreRun& run) {
   loader_ = std::make_unique<PgLoader>(target_, jobs, run.wait());
   loader_->NewDatabase(conn_->dbname());
   log::Info("loading COPY blocks and indexes with " + std::to_string(jobs) +
-                " connections (--jobs); everything else in dump order",
-            {{"jobs", jobs}});
+                " connections (--jobs); everything else in dump order" +
+                (opt_.maintenance_work_mem.empty()
+                     ? ""
+                     : "; maintenance_work_mem " + opt_.maintenance_work_mem + " per connection"),
+            {{"jobs", jobs}, {"maintenance_work_mem", opt_.maintenance_work_mem}});
 }
 
 // Every database the dump drops must be free of other sessions before the first DROP: a
@@ -184,9 +196,12 @@ void PgRestorer::ApplyStatement(RestoreRun& run, const PgDumpItem& st) {
   const Route route = PgRoute(info, table, loader_ != nullptr);
   run.CountStatement();
   if (info.kind == StatementKind::kCopyFromStdin) {
+    run.Phase("data");
     BeginCopy(run, st, info);
     return;
   }
+  // pg_dump's sections: what follows the data (indexes, constraints, ACLs) is post-data.
+  run.Phase(copies_in_database_ > 0 ? "post-data" : "schema");
   if (info.kind == StatementKind::kInsert) loaded_.insert(TableName(info));
   if (info.kind == StatementKind::kCreateTable) loaded_.erase(TableName(info));
   if (route.barrier == Route::Barrier::kKey) loader_->Wait(route.wait_for);
@@ -241,6 +256,7 @@ bool PgRestorer::Tolerated(const StatementInfo& info, const PgResult& r, const s
 
 void PgRestorer::BeginCopy(RestoreRun& run, const PgDumpItem& st, const StatementInfo& info) {
   ++copies_;
+  ++copies_in_database_;
   copy_info_ = info;
   copy_line_ = st.line;
   copy_offset_ = st.offset;
@@ -298,6 +314,8 @@ void PgRestorer::EndCopy(RestoreRun& run, const PgDumpItem& item) {
 
 void PgRestorer::ApplyMeta(RestoreRun& run, const PgDumpItem& m) {
   if (m.command == "connect") {
+    copies_in_database_ = 0;
+    run.Phase("schema");
     Reconnect(run, m);
   } else if (m.command == "encoding" && !m.args.empty()) {
     SetClientEncoding(run, m);

@@ -19,6 +19,9 @@ struct RestorePostgresOptions {
   std::string dbname;  // database name, conninfo string or URI
   PasswordOptions password;
   std::string on_error = "stop";  // stop | continue
+  // The sessions' maintenance_work_mem (index builds, foreign key checks); "" keeps the
+  // server's. Each loading connection may use this much.
+  std::string maintenance_work_mem = "256MB";
 };
 
 int RunRestorePostgres(const RestorePostgresOptions& options);

@@ -1,7 +1,10 @@
 #include "agent/redis/redis_admin.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "agent/core/error.h"
@@ -21,35 +24,78 @@ int MaxRdbVersionFor(const std::string& v) {
   return 6;
 }
 
-void RewriteAofAndWait(RedisConnection& conn, double timeout_seconds) {
-  auto p = conn.Info("persistence");
-  if (p["aof_enabled"] == "1") {
-    conn.Must({"BGREWRITEAOF"});
-  } else {
-    conn.Must({"CONFIG", "SET", "appendonly", "yes"});  // starts a rewrite
-  }
-  using Clock = std::chrono::steady_clock;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Polls INFO persistence until `done` says so; logs every 5 s; throws at the deadline.
+template <class Done>
+std::map<std::string, std::string> PollPersistence(RedisConnection& conn, double timeout_seconds,
+                                                   const std::string& what, Done done) {
   const auto deadline =
       Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
   auto next_log = Clock::now() + std::chrono::seconds(5);
   for (;;) {
-    p = conn.Info("persistence");
-    if (p["aof_rewrite_in_progress"] == "0" && p["aof_rewrite_scheduled"] == "0") break;
+    auto p = conn.Info("persistence");
+    if (done(p)) return p;
     if (Clock::now() > deadline) {
-      throw Error(ErrorKind::kServer, "the AOF rewrite did not end within " +
+      throw Error(ErrorKind::kServer, what + " did not end within " +
                                           std::to_string(static_cast<int>(timeout_seconds)) + " s");
     }
     if (Clock::now() > next_log) {
-      log::Info("waiting for the AOF rewrite (aof_rewrite_in_progress " +
-                p["aof_rewrite_in_progress"] + ", scheduled " + p["aof_rewrite_scheduled"] + ")");
+      log::Info("waiting for " + what);
       next_log += std::chrono::seconds(5);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+bool NoRewrite(std::map<std::string, std::string>& p) {
+  return p["aof_rewrite_in_progress"] == "0" && p["aof_rewrite_scheduled"] == "0";
+}
+
+}  // namespace
+
+void RewriteAofAndWait(RedisConnection& conn, double timeout_seconds) {
+  auto p = conn.Info("persistence");
+  if (p["aof_enabled"] == "1") {
+    WaitAofRewrite(conn, true, timeout_seconds);
+    return;
+  }
+  conn.Must({"CONFIG", "SET", "appendonly", "yes"});  // starts a rewrite
+  WaitAofRewrite(conn, false, timeout_seconds);
+}
+
+void WaitAofRewrite(RedisConnection& conn, bool start, double timeout_seconds) {
+  auto p = conn.Info("persistence");
+  if (start && NoRewrite(p)) {
+    const RedisReply r = conn.Command({"BGREWRITEAOF"});
+    if (r.is_error() && r.str.find("already in progress") == std::string::npos)
+      throw Error(ErrorKind::kServer, "BGREWRITEAOF failed: " + r.str);
+  }
+  p = PollPersistence(conn, timeout_seconds, "the AOF rewrite", NoRewrite);
   if (p["aof_last_bgrewrite_status"] != "ok") {
     throw Error(ErrorKind::kServer, "the AOF rewrite failed: aof_last_bgrewrite_status " +
                                         p["aof_last_bgrewrite_status"]);
   }
+}
+
+void SnapshotAndWait(RedisConnection& conn, double timeout_seconds) {
+  const auto idle = [](std::map<std::string, std::string>& p) {
+    return p["rdb_bgsave_in_progress"] == "0";
+  };
+  PollPersistence(conn, timeout_seconds, "a snapshot in progress", idle);
+  conn.Must({"BGSAVE"});
+  const auto p = PollPersistence(conn, timeout_seconds, "the snapshot (BGSAVE)", idle);
+  if (p.at("rdb_last_bgsave_status") != "ok") {
+    throw Error(ErrorKind::kServer,
+                "the snapshot failed: rdb_last_bgsave_status " + p.at("rdb_last_bgsave_status"));
+  }
+}
+
+void FaultPoint(const std::string& step) {
+  const char* spec = std::getenv("RA_FAULT_INJECT");
+  if (spec != nullptr && std::string(spec) == "after:" + step) ::_exit(137);
 }
 
 std::map<uint64_t, uint64_t> KeysPerDb(RedisConnection& conn) {

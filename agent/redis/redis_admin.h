@@ -37,4 +37,14 @@ std::string DescribeKeyMismatch(const std::map<uint64_t, KeyRange>& expected,
 
 int64_t UnixMillis();
 
+// Tests kill the agent after a chosen journal step (RA_FAULT_INJECT=after:STEP), as a crash or
+// a kill -9 of the pod would. Nothing happens without the variable.
+void FaultPoint(const std::string& step);
+
+// Waits until no AOF rewrite runs or is scheduled (one the server started itself, as after a
+// full sync, or ours), starting one when `start` and none runs; throws on timeout or failure.
+void WaitAofRewrite(RedisConnection& conn, bool start, double timeout_seconds);
+// BGSAVE (after any save in progress) polled to its end; throws on timeout or failure.
+void SnapshotAndWait(RedisConnection& conn, double timeout_seconds);
+
 }  // namespace ra

@@ -15,6 +15,7 @@
 #include "agent/redis/redis_admin.h"
 #include "agent/redis/redis_client.h"
 #include "agent/redis/redis_functions.h"
+#include "agent/redis/redis_sync.h"
 #include "protocols/crc64.h"
 #include "protocols/rdb_reader.h"
 
@@ -341,6 +342,7 @@ int RunRedisReplay(const RedisReplayOptions& opt) {
     if (dbs.wanted(db)) targets.insert(dbs.target(db));
 
   RedisConnection conn = ConnectRedis(opt.server);
+  RecoverAbandonedSync(conn, DefaultSyncJournal(opt.server), opt.rewrite_timeout_seconds);
   std::string server_version;
   const size_t limit = CheckTarget(conn, census.rdb_version, &server_version);
   const bool replace = opt.replace || opt.flush_target_dbs;

@@ -22,6 +22,7 @@
 #include "agent/core/report.h"
 #include "agent/redis/redis_admin.h"
 #include "agent/redis/redis_client.h"
+#include "agent/redis/redis_sync.h"
 #include "protocols/rdb_reader.h"
 
 namespace ra {
@@ -36,13 +37,6 @@ using Json = nlohmann::json;
 
 std::string Errno(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
-}
-
-// Tests kill the agent after a chosen journal step (RA_FAULT_INJECT=after:STEP), as a crash
-// or a kill -9 of the pod would.
-void FaultPoint(const std::string& step) {
-  const char* spec = std::getenv("RA_FAULT_INJECT");
-  if (spec != nullptr && std::string(spec) == "after:" + step) ::_exit(137);
 }
 
 void FsyncPath(const std::string& path, bool directory) {
@@ -387,7 +381,10 @@ int RunRedisSwap(const RedisSwapOptions& opt) {
   log::Info("checked '" + opt.backup + "': rdb version " + std::to_string(census.rdb_version) +
             ", " + std::to_string(census.keys) + " keys, checksum and structure sound");
   std::optional<RedisConnection> conn;
-  if (!opt.offline) conn = ConnectRedis(opt.server);
+  if (!opt.offline) {
+    conn = ConnectRedis(opt.server);
+    RecoverAbandonedSync(*conn, DefaultSyncJournal(opt.server), opt.rewrite_timeout_seconds);
+  }
   const Layout l = opt.offline ? OfflineLayout(opt) : ServerLayout(*conn, census.rdb_version);
   Journal journal(l.dir);
   RequireNoSwapUnderway(l.dir, journal.Read());
@@ -457,6 +454,7 @@ void CheckLoadedKeys(RedisConnection& conn, const std::string& dir, const Json& 
 
 int RunRedisFinish(const RedisSwapOptions& opt) {
   RedisConnection conn = ConnectRedis(opt.server);  // waits while Redis loads
+  RecoverAbandonedSync(conn, DefaultSyncJournal(opt.server), opt.rewrite_timeout_seconds);
   const std::string dir = opt.data_dir.empty() ? conn.ConfigGet("dir") : opt.data_dir;
   Journal journal(dir);
   const std::vector<Json> j = journal.Read();
@@ -506,6 +504,13 @@ void OpenSwap(const RedisSwapOptions& opt, const char* action, SwapRecord* r) {
 }  // namespace
 
 int RunRedisRecover(const RedisSwapOptions& opt) {
+  // A sync leaves nothing in the data dir: its journal and the server tell what is left to do.
+  const std::string sync_journal =
+      opt.sync_journal.empty() ? DefaultSyncJournal(opt.server) : opt.sync_journal;
+  if (!opt.offline && std::filesystem::exists(sync_journal)) {
+    RedisConnection conn = ConnectRedis(opt.server);
+    if (RecoverAbandonedSync(conn, sync_journal, opt.rewrite_timeout_seconds)) return 0;
+  }
   SwapRecord rec;
   OpenSwap(opt, "recover", &rec);
   auto& [conn, dir, journal_slot, j, begin] = rec;

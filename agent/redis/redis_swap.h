@@ -30,6 +30,7 @@ struct RedisSwapOptions {
   std::string data_dir;
   std::string aof_layout = "auto";  // offline: dir (Redis 7) | file (Redis < 7) | auto
   double rewrite_timeout_seconds = 3600;
+  std::string sync_journal;  // recover: restore-redis sync's journal (default: its default)
 };
 
 int RunRedisSwap(const RedisSwapOptions& options);

@@ -98,7 +98,9 @@ class Targets:
             self.pg_env = {"PGHOST": host, "PGPORT": port, "PGUSER": os.environ.get("PGUSER", "postgres")}
             self.pg_pid = None
         else:
-            info = servers.start_postgres(state)
+            # Durable, as a production server runs (the test harness turns fsync off).
+            info = servers.start_postgres(state, extra_settings=(
+                "fsync=on", "synchronous_commit=on", "full_page_writes=on"))
             self.own["postgres"] = info
             with open(os.path.join(info["datadir"], "postmaster.pid")) as f:
                 postmaster = int(f.readline())  # info["pid"] may be runuser's
