@@ -39,6 +39,16 @@ RunResult Cluster::Do(const std::vector<std::string>& args, const Call& call) {
   return r;
 }
 
+RunResult Cluster::Probe(const std::vector<std::string>& args, const Call& call) {
+  std::vector<std::string> argv = Base();
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string shown = ShellQuote(argv);
+  if (!call.stdin_file.empty()) shown += " < " + ShellQuote({call.stdin_file});
+  std::cout << "  $ " << shown << std::endl;
+  return Run(
+      {.argv = argv, .stdin_file = call.stdin_file, .timeout_seconds = call.timeout_seconds});
+}
+
 std::optional<nlohmann::json> Cluster::Get(const std::vector<std::string>& args) {
   std::vector<std::string> argv = Base();
   argv.push_back("get");
@@ -100,6 +110,14 @@ bool PodReady(const nlohmann::json& pod) {
   return true;
 }
 }  // namespace
+
+std::optional<std::string> Cluster::ReadyPodNow(const Workload& w) {
+  const auto pods = Get({"pods", "-l", w.selector});
+  if (pods)
+    for (const auto& p : (*pods)["items"])
+      if (PodReady(p)) return p["metadata"]["name"].get<std::string>();
+  return std::nullopt;
+}
 
 std::string Cluster::PodOf(const Workload& w) {
   if (o_.dry_run) return "<pod of " + w.name + ">";

@@ -51,6 +51,11 @@ class Cluster {
   RunResult Do(const std::vector<std::string>& args, const Call& call = {});
   // A read-only query: runs in dry-run mode too, returns JSON; nullopt when not found.
   std::optional<nlohmann::json> Get(const std::vector<std::string>& args);
+  // A command that changes nothing the restore cares about (an agent's --check): run also by
+  // plan, printed, its result returned whatever it is.
+  RunResult Probe(const std::vector<std::string>& args, const Call& call = {});
+  // A ready pod of `w` now, without waiting (also in plan); nullopt when there is none.
+  std::optional<std::string> ReadyPodNow(const Workload& w);
   // Whether the last Get had an answer from the cluster (found, or "not found").
   bool answered() const { return answered_; }
 

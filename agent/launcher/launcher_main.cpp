@@ -61,9 +61,11 @@ void AddClusterOptions(CLI::App* c, ra::launcher::LauncherOptions* o) {
                 "operator install: APIManager manifest applied after the Secrets")
       ->check(CLI::ExistingFile);
   c->add_option("--redis", o->redis_mode,
-                "swap: the RDB becomes the server's data (old data kept as -old, one rollout); "
-                "replay: restore the keys into the running server")
-      ->check(CLI::IsMember({"swap", "replay"}))
+                "auto: sync where the agent's checks in the pod pass, else swap (the plan says "
+                "which and why); sync: the agent as the server's master, no restart; swap: the "
+                "RDB becomes the server's data (old data kept as -old, one rollout); replay: "
+                "RESTORE the keys into the running server")
+      ->check(CLI::IsMember({"auto", "sync", "swap", "replay"}))
       ->capture_default_str();
   c->add_option("--agent", o->agent, "the static restore-agent copied into the pods")
       ->capture_default_str();

@@ -92,11 +92,47 @@ class Procedure {
            "template: oc new-app with the parameters of the backed-up JSON)";
   }
   std::string RedisTitle(const std::string& name) const {
-    return o_.redis_mode == "swap"
-               ? name +
-                     ": swap the RDB in as dump.rdb and append-only base (old data kept as "
-                     "-old), one rollout, then check keys and rewrite the AOF"
-               : name + ": replay the RDB into the running server (no restart)";
+    const std::string sync =
+        "sync: the agent in the pod is the server's master for one full resync of the RDB (no "
+        "restart, old data served until the new is loaded), then durable and checked";
+    const std::string swap =
+        "swap the RDB in as dump.rdb and append-only base (old data kept as -old), one "
+        "rollout, then check keys and rewrite the AOF";
+    if (o_.redis_mode == "auto")
+      return name + ": " + sync + "; where the agent's checks refuse it, " + swap;
+    if (o_.redis_mode == "sync") return name + ": " + sync;
+    if (o_.redis_mode == "swap") return name + ": " + swap;
+    return name + ": replay the RDB into the running server (no restart)";
+  }
+
+  // --redis auto: sync where `restore-redis sync --check` in the pod passes (the backup streamed
+  // to it, nothing written), else swap; the plan and the run say which and why.
+  std::string RedisMethod(const Workload& w, const char* backup) {
+    const std::string& name = w.name;
+    if (o_.redis_mode != "auto") return o_.redis_mode;
+    if (const auto f = journal_.Fact("method/" + name)) return f->get<std::string>();
+    const std::optional<std::string> ready =
+        dry_ ? cluster_.ReadyPodNow(w) : std::optional<std::string>(cluster_.PodOf(w));
+    if (!ready) {
+      Note(name +
+           ": no ready pod now to check sync's preconditions in; the run decides "
+           "(sync where they hold, else swap)");
+      return "sync";
+    }
+    const std::string& pod = *ready;
+    cluster_.Probe({"cp", o_.agent, pod + ":" + o_.pod_agent});
+    const RunResult r = cluster_.Probe(
+        Agent(pod, true, {"restore-redis", "sync", "--check", "--progress", "never", "-"}),
+        {.stdin_file = set_.Path(backup)});
+    std::string why = r.err;
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    why = why.substr(why.rfind('\n') == std::string::npos ? 0 : why.rfind('\n') + 1);
+    const std::string method = r.exit_code == 0 ? "sync" : "swap";
+    Note(name + " gets " + method +
+         (method == "sync" ? ": every precondition of sync holds (no restart, no rollout)"
+                           : ": sync is not possible here (" + why + ")"));
+    Fact("method/" + name, method);
+    return method;
   }
 
   void Note(const std::string& s) { std::cout << "  # " << s << std::endl; }
@@ -311,7 +347,17 @@ class Procedure {
   void Redis(const std::string& name, const char* backup) {
     const Workload w = cluster_.Require(name);
     const std::string remote = o_.redis_data_dir + "/restore-agent-backup.rdb";
-    if (o_.redis_mode == "replay") {
+    const std::string method = RedisMethod(w, backup);
+    if (method == "sync") {
+      const std::string pod = cluster_.PodOf(w);
+      CopyAgent(pod);
+      cluster_.Do({"cp", set_.Path(backup), pod + ":" + remote});
+      cluster_.Do(Agent(pod, false, {"restore-redis", "sync", remote}), {.echo = true});
+      cluster_.Do({"exec", pod, "--", "rm", "-f", remote});
+      Forget("method/" + name);
+      return;
+    }
+    if (method == "replay") {
       const std::string pod = cluster_.PodOf(w);
       CopyAgent(pod);
       cluster_.Do({"cp", set_.Path(backup), pod + ":" + remote});
@@ -337,6 +383,7 @@ class Procedure {
     cluster_.Do(Agent(pod, false, {"restore-redis", "finish", "--wait", "300"}), {.echo = true});
     cluster_.Do({"exec", pod, "--", "rm", "-f", remote});
     Forget(fact);
+    Forget("method/" + name);
   }
 
   void SystemStorage() {

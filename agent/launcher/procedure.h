@@ -15,7 +15,7 @@ struct LauncherOptions {
   std::string install = "auto";  // auto | operator | template | skip
   std::string amp_template = "/opt/amp/templates/amp.yml";
   std::string apimanager_file;      // operator install: applied after the secrets when given
-  std::string redis_mode = "swap";  // swap | replay
+  std::string redis_mode = "auto";  // auto | sync | swap | replay
   std::string agent;                // the static restore-agent on this host
   std::string pod_agent = "/tmp/restore-agent";
   std::string redis_data_dir = "/var/lib/redis/data";

@@ -183,8 +183,9 @@ void VerifyPostgres(const VerifyOptions& o, const BackupSet& set, const LocalPos
 void VerifyRedis(const VerifyOptions& o, const BackupSet& set, const std::string& name,
                  const std::string& file, const LocalRedis& r, Outcome& out) {
   const auto rdb = Inspect(o.agent, set.Path(file));
-  if (!RunAgent({o.agent, "restore-redis", "replay", "--socket", r.socket, "--progress", "never",
-                 set.Path(file)},
+  // sync, the method the run prefers: the throwaway server becomes the agent's replica.
+  if (!RunAgent({o.agent, "restore-redis", "sync", "--socket", r.socket, "--progress", "never",
+                 "--journal", r.socket + ".sync-journal", set.Path(file)},
                 {}, name, out))
     return;
   nlohmann::json keys = nlohmann::json::object();

@@ -302,6 +302,10 @@ Json BaseReport(const RedisSyncOptions& opt, RedisConnection& conn, const SyncTa
 
 int RunRedisSync(const RedisSyncOptions& opt) {
   const auto started = Clock::now();
+  if (opt.backup == "-" && !opt.check_only)
+    throw Error(ErrorKind::kUsage,
+                "sync reads the backup twice (to validate it, then to send "
+                "it): give a file, not stdin (stdin serves --check)");
   RedisConnection conn = ConnectRedis(opt.server);
   const std::string path = opt.journal.empty() ? DefaultSyncJournal(opt.server) : opt.journal;
   RecoverAbandonedSync(conn, path, opt.rewrite_timeout_seconds);

@@ -123,8 +123,8 @@ class Launcher(TempDirTestCase):
         return self.launcher("run", "--backup-dir", self.backup, "--yes", "--agent", AGENT,
                              "--pod-timeout", "5", *extra, env=env)
 
-    def assert_restored(self):
-        """What the servers hold is what the backup holds."""
+    def assert_restored(self, methods):
+        """What the servers hold is what the backup holds; `methods`: each Redis's."""
         dump = census(os.path.join(self.backup, "system-mysql-backup.gz"))
         self.assertEqual(self.mariadb.row_counts("system"), dump)
         zync = census(os.path.join(self.backup, "zync-database-backup.gz"))
@@ -137,7 +137,8 @@ class Launcher(TempDirTestCase):
                 self.assertEqual(int(r.cli("DBSIZE", db=d["db"])), d["keys"], f"{name} db{d['db']}")
             self.assertEqual(r.cli("EXISTS", "old:key"), "0")  # the old data is replaced...
             data = os.path.join(self.state, "pods", name, "var", "lib", "redis", "data")
-            self.assertTrue(any(f.endswith("-old") for f in os.listdir(data)), os.listdir(data))
+            old_kept = any(f.endswith("-old") for f in os.listdir(data))
+            self.assertEqual(old_kept, methods[name] == "swap", (name, os.listdir(data)))
             self.assertFalse(os.path.exists(os.path.join(data, "restore-agent-backup.rdb")))
             self.assertEqual(r.cli("CONFIG", "GET", "appendonly").split("\n")[1], "yes")
         # The storage tree arrived whole.
@@ -160,11 +161,17 @@ class Launcher(TempDirTestCase):
 
     def test_template_install_with_deploymentconfigs_and_oc(self):
         self.world(operator=False, kind="dc", pending=True)
+        # system-redis lacks the memory to hold old and new data at once: --redis auto gives it
+        # the swap; backend-redis gets the sync.
+        self.redis["system-redis"].cli("CONFIG", "SET", "maxmemory", "1mb")
         rc, out = self.run_all("--install", "auto")
         self.assertEqual(rc, 0, out)
         self.assertIn("All 10 steps done", out)
+        self.assertIn("backend-redis gets sync: every precondition of sync holds", out)
+        self.assertIn("system-redis gets swap: sync is not possible here (", out)
+        self.assertIn("over maxmemory", out)
         self.keep_calls()
-        self.assert_restored()
+        self.assert_restored({"backend-redis": "sync", "system-redis": "swap"})
         self.assert_replicas_back()
         c = self.cluster()
         self.assertEqual(c["applied"], ["Secret/system-smtp"])
@@ -182,7 +189,8 @@ class Launcher(TempDirTestCase):
         # The backup was streamed into the pod: no copy of the gzip in the pod.
         pod = os.path.join(self.state, "pods", "system-mysql")
         self.assertFalse([f for _, _, fs in os.walk(pod) for f in fs if f.endswith(".gz")])
-        self.assertIn(["rollout", "latest", "dc/backend-redis"], self.calls())
+        self.assertNotIn(["rollout", "latest", "dc/backend-redis"], self.calls())  # sync: none
+        self.assertIn(["rollout", "latest", "dc/system-redis"], self.calls())
         # A rerun has nothing left to do.
         rc, out = self.run_all()
         self.assertEqual(rc, 0, out)
@@ -191,7 +199,7 @@ class Launcher(TempDirTestCase):
     def test_operator_install_with_deployments_and_kubectl_failure_and_rerun(self):
         self.world(operator=True, kind="deployment")
         env = dict(self.env, FAKE_OC_FAIL="exec:zync-database")
-        rc, out = self.run_all("--cli", "kubectl", env=env)
+        rc, out = self.run_all("--cli", "kubectl", "--redis", "swap", env=env)
         self.assertEqual(rc, 4, out)
         self.assertIn("STOPPED at step 'zync-database'", out)
         # zync was put back although the restore failed, to the spec saved before.
@@ -202,7 +210,7 @@ class Launcher(TempDirTestCase):
                                      if a[0] == "exec" and "restore-mysql" in a)
         self.assertEqual(mysql_restores(), 1)
 
-        rc, out = self.run_all("--cli", "kubectl", "-n", "threescale")
+        rc, out = self.run_all("--cli", "kubectl", "-n", "threescale", "--redis", "swap")
         self.assertEqual(rc, 0, out)
         self.assertIn("Continuing from the journal", out)
         with open(os.path.join(self.state, "calls.jsonl")) as f:
@@ -210,7 +218,7 @@ class Launcher(TempDirTestCase):
         self.assertTrue(all(c["namespace"] == "threescale" and c["cli"] == "kubectl" for c in rerun))
         self.assertIn("done earlier: install, stop-writers, system-mysql", out)
         self.assertEqual(mysql_restores(), 1)  # not run again
-        self.assert_restored()
+        self.assert_restored({"backend-redis": "swap", "system-redis": "swap"})
         self.assert_replicas_back()
         c = self.cluster()
         self.assertEqual(len(c["applied"]), 12)
@@ -229,7 +237,14 @@ class Launcher(TempDirTestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("restore-mysql --host 127.0.0.1 --user root --password-env MYSQL_ROOT_PASSWORD", out)
         self.assertIn("oc scale dc/zync --replicas=0", out)
-        self.assertTrue(all(a[0] == "get" for a in self.calls()), self.calls())
+        self.assertIn("backend-redis gets sync", out)
+        # Reads only: gets, and the agent's `sync --check` (the backup streamed, nothing written).
+        for a in self.calls():
+            self.assertTrue(a[0] == "get" or (a[0] == "cp" and a[-1].endswith(":/tmp/restore-agent"))
+                            or a[-4:] == ["sync", "--check", "--progress", "never", "-"] or
+                            a[-5:-1] == ["sync", "--check", "--progress", "never"], a)
+        for name in ("backend-redis", "system-redis"):
+            self.assertEqual(self.redis[name].cli("GET", "old:key"), "stale")
         gz = os.path.join(self.backup, "system-mysql-backup.gz")
         with open(gz, "rb") as f:
             data = f.read()
