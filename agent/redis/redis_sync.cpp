@@ -93,9 +93,10 @@ Error Interrupted(const std::string& when) {
 // master again with its settings and its old data (Undo).
 class SyncRun {
  public:
+  // `started`: when the command started (the time to the new data counts from there).
   SyncRun(RedisConnection& conn, const RedisSyncOptions& opt, const RdbCensus& census,
-          const SyncTarget& t, SyncJournal& journal)
-      : conn_(conn), opt_(opt), census_(census), t_(t), journal_(journal) {}
+          const SyncTarget& t, SyncJournal& journal, Clock::time_point started)
+      : conn_(conn), opt_(opt), census_(census), t_(t), journal_(journal), start_(started) {}
 
   void Run();
   void Report(Json* r) const;
@@ -113,7 +114,7 @@ class SyncRun {
   const SyncTarget& t_;
   SyncJournal& journal_;
   SyncLink link_;
-  Clock::time_point start_ = Clock::now();
+  Clock::time_point start_;
   uint64_t payload_ = 0, sent_ = 0;
   bool loaded_ = false;
   int64_t loaded_ms_ = 0;
@@ -219,7 +220,7 @@ void SyncRun::Promote() {
   char took[32];
   std::snprintf(took, sizeof took, "%.2f", to_new_data_);
   log::Info("the server serves the backup's data (" + std::to_string(census_.keys) + " keys, " +
-            took + " s after REPLICAOF) and is a master again");
+            took + " s after the start) and is a master again");
 }
 
 void SyncRun::Undo() noexcept {
@@ -332,7 +333,7 @@ int RunRedisSync(const RedisSyncOptions& opt) {
     return 0;
   }
   SyncJournal journal(path);
-  SyncRun run(conn, opt, census, t, journal);
+  SyncRun run(conn, opt, census, t, journal, started);
   try {
     run.Run();
     VerifyKeys(conn, census, UnixMillis());

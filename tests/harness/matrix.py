@@ -39,6 +39,11 @@ def redis_server(version):
     }[version]
 
 
+def redis_has_tls(version):
+    """Debian's and the backports' packages have TLS; the two built here do not (BUILD_TLS=no)."""
+    return version in ("redis-7.0", "valkey-8.0")
+
+
 def redis_major(version):
     return int(version.split("-")[1].split(".")[0])
 

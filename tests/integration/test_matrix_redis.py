@@ -59,22 +59,29 @@ def snapshot(r, major):
     return out
 
 
+def write_backup_b(cls):
+    """For a test class of `cls.version`: its settings, and backup B written by that version
+    (cls.backup_bytes, cls.expected_b). Returns the server B, still running."""
+    if cls.version in matrix.missing():
+        raise AssertionError(f"{cls.version} is not installed: run container/install-servers.sh")
+    cls.major = matrix.redis_major(cls.version)
+    cls.aof_on = matrix.redis_aof_args(cls.version, True)
+    cls.aof_off = matrix.redis_aof_args(cls.version, False)
+    cls.dir = tempfile.mkdtemp(prefix=f"ra-{cls.version}-")
+    b = Redis(matrix.start_redis(cls.version, cls.dir, cls.aof_off, name="b"))
+    fill(b, cls.major, "B")
+    with open(b.save(), "rb") as f:
+        cls.backup_bytes = f.read()
+    cls.expected_b = snapshot(b, cls.major)
+    return b
+
+
 class RedisEverywhere:
     version = None
 
     @classmethod
     def setUpClass(cls):
-        if cls.version in matrix.missing():
-            raise AssertionError(f"{cls.version} is not installed: run container/install-servers.sh")
-        cls.major = matrix.redis_major(cls.version)
-        cls.aof_on = matrix.redis_aof_args(cls.version, True)
-        cls.aof_off = matrix.redis_aof_args(cls.version, False)
-        cls.dir = tempfile.mkdtemp(prefix=f"ra-{cls.version}-")
-        b = Redis(matrix.start_redis(cls.version, cls.dir, cls.aof_off, name="b"))
-        fill(b, cls.major, "B")
-        with open(b.save(), "rb") as f:
-            cls.backup_bytes = f.read()
-        cls.expected_b = snapshot(b, cls.major)
+        b = write_backup_b(cls)
         servers.stop_process(b.info["pid"])
 
     @classmethod

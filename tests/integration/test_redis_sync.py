@@ -9,14 +9,15 @@ corrupt and too-new backups, cluster mode and a replica are refused with nothing
 import os
 import shutil
 import socket
-import tempfile
+import subprocess
 import threading
 import time
 import unittest
 
 from harness import matrix, servers
 from integration.common import Redis, TempDirTestCase, read_json, run_agent, stderr_text
-from integration.test_matrix_redis import NEWER, fill, snapshot
+from integration.test_matrix_redis import NEWER, fill, snapshot, write_backup_b
+from integration.test_redis_replay import make_tls_files
 
 
 def low_free_port():
@@ -65,17 +66,7 @@ class SyncEverywhere:
 
     @classmethod
     def setUpClass(cls):
-        if cls.version in matrix.missing():
-            raise AssertionError(f"{cls.version} is not installed: run container/install-servers.sh")
-        cls.major = matrix.redis_major(cls.version)
-        cls.aof_on = matrix.redis_aof_args(cls.version, True)
-        cls.aof_off = matrix.redis_aof_args(cls.version, False)
-        cls.dir = tempfile.mkdtemp(prefix=f"ra-sync-{cls.version}-")
-        b = Redis(matrix.start_redis(cls.version, cls.dir, cls.aof_off, name="b"))
-        fill(b, cls.major, "B")
-        with open(b.save(), "rb") as f:
-            cls.backup_bytes = f.read()
-        cls.expected_b = snapshot(b, cls.major)
+        b = write_backup_b(cls)
         # A larger backup, so that its load takes long enough to poll during it.
         b.cli("DEBUG", "POPULATE", "1500000", "big", "64")
         with open(b.save(), "rb") as f:
@@ -187,6 +178,31 @@ class SyncEverywhere:
         self.assertEqual(p.returncode, 0, stderr_text(p))
         self.assertIn("did not finish", stderr_text(p))
         self.assertEqual(snapshot(r, self.major), self.expected_b)
+
+    def test_over_tls_with_a_password_and_tls_replication(self):
+        # Clients only on TLS with a client certificate, a password, and tls-replication yes:
+        # the agent connects as the other commands do, turns tls-replication off for its
+        # loopback link and puts it back.
+        if not matrix.redis_has_tls(self.version):
+            self.skipTest(f"the matrix's {self.version} is built without TLS")
+        tls = make_tls_files(self.path("tls"))
+        port = low_free_port()
+        r = self.start(self.aof_off + [
+            "--tls-port", str(port), "--tls-cert-file", tls["server.crt"], "--tls-key-file",
+            tls["server.key"], "--tls-ca-cert-file", tls["ca.crt"], "--tls-auth-clients", "yes",
+            "--tls-replication", "yes"], name="tls")
+        r.cli("CONFIG", "SET", "requirepass", "S3cret-pass")
+        p = run_agent(["restore-redis", "sync", "--host", "127.0.0.1", "--port", str(port), "--tls",
+                       "--cacert", tls["ca.crt"], "--cert", tls["client.crt"], "--key",
+                       tls["client.key"], "--progress", "never", "--journal", self.journal,
+                       self.backup], env={"REDISCLI_AUTH": "S3cret-pass"})
+        self.assertEqual(p.returncode, 0, stderr_text(p))
+        self.assertNotIn("S3cret-pass", stderr_text(p))
+        subprocess.run(["redis-cli", "-s", r.info["socket"], "--no-auth-warning", "-a",
+                        "S3cret-pass", "CONFIG", "SET", "requirepass", ""], check=True,
+                       stdout=subprocess.DEVNULL)
+        self.assertEqual(snapshot(r, self.major), self.expected_b)
+        self.assertEqual(r.cli("CONFIG", "GET", "tls-replication").split("\n")[-1], "yes")
 
     def test_refusals_change_nothing(self):
         r = self.start(self.aof_off)
