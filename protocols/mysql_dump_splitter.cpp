@@ -131,23 +131,31 @@ void MysqlDumpSplitter::StepNone(unsigned char c) {
 // A handler per family of states (a switch: sanitizers misread tables of member pointers).
 void MysqlDumpSplitter::Step(unsigned char c) {
   switch (state_) {
-    case State::kNone: return StepNone(c);
+    case State::kNone:
+      return StepNone(c);
     case State::kDash1:
-    case State::kDash2: return StepDash(c);
+    case State::kDash2:
+      return StepDash(c);
     case State::kSlash:
     case State::kSlashStar:
-    case State::kSlashStarM: return StepSlash(c);
+    case State::kSlashStarM:
+      return StepSlash(c);
     case State::kSandboxCheck:
-    case State::kSandboxLine: return StepSandbox(c);
+    case State::kSandboxLine:
+      return StepSandbox(c);
     case State::kDelimiterWord:
-    case State::kDelimiterLine: return StepDelimiter(c);
+    case State::kDelimiterLine:
+      return StepDelimiter(c);
     case State::kLineComment:
     case State::kBlockComment:
-    case State::kBlockCommentStar: return StepComment(c);
+    case State::kBlockCommentStar:
+      return StepComment(c);
     case State::kSingleQuote:
     case State::kDoubleQuote:
-    case State::kBacktick: return StepQuote(c);
-    case State::kFailed: return;
+    case State::kBacktick:
+      return StepQuote(c);
+    case State::kFailed:
+      return;
   }
 }
 

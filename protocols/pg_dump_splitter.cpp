@@ -342,26 +342,34 @@ void PgDumpSplitter::StepNone(unsigned char c) {
 // A handler per family of states (a switch: sanitizers misread tables of member pointers).
 void PgDumpSplitter::Step(unsigned char c) {
   switch (state_) {
-    case State::kNone: return StepNone(c);
+    case State::kNone:
+      return StepNone(c);
     case State::kDash:
-    case State::kSlash: return StepDashSlash(c);
+    case State::kSlash:
+      return StepDashSlash(c);
     case State::kLineComment:
     case State::kBlockComment:
     case State::kBlockStar:
-    case State::kBlockSlash: return StepComment(c);
+    case State::kBlockSlash:
+      return StepComment(c);
     case State::kQuote:
     case State::kEscapeQuote:
-    case State::kDoubleQuote: return StepQuoted(c);
+    case State::kDoubleQuote:
+      return StepQuoted(c);
     case State::kDollarOpen:
-    case State::kDollarBody: return StepDollar(c);
-    case State::kMeta: return StepMeta(c);
+    case State::kDollarBody:
+      return StepDollar(c);
+    case State::kMeta:
+      return StepMeta(c);
     case State::kCopyStatementEnd:
     case State::kCopyLineStart:
     case State::kCopyData:
     case State::kCopyBackslash:
     case State::kCopyBackslashDot:
-    case State::kCopyBackslashDotCr: return StepCopy(c);
-    case State::kFailed: return;
+    case State::kCopyBackslashDotCr:
+      return StepCopy(c);
+    case State::kFailed:
+      return;
   }
 }
 
