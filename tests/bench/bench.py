@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,9 +84,16 @@ class Targets:
     def __init__(self, a, state):
         self.state = state
         self.own = {}
-        if not (a.mysql and a.postgres and a.redis):
+        if not (a.mysql and a.postgres and a.redis) or a.mysql_server != "mariadb":
             os.makedirs(state, exist_ok=True)
-        if a.mysql:
+        self.mysql97 = None
+        if a.mysql_server == "mysql-9.7":
+            # Oracle MySQL 9.7 of the version matrix (its chroot); its own mysql client compares.
+            sys.path.insert(0, os.path.join(ROOT, "tests"))
+            from harness import matrix
+            self.mysql97 = matrix.Mysql97(state).start(["--innodb-buffer-pool-size=1G"])
+            self.my_args, self.my_pid = ["--socket", self.mysql97.socket], self.mysql97.pid
+        elif a.mysql:
             self.my_args = (["--socket", a.mysql] if a.mysql.startswith("/") else
                             ["--host", a.mysql.rsplit(":", 1)[0], "--port", a.mysql.rsplit(":", 1)[1]])
             self.my_pid = None
@@ -114,6 +122,8 @@ class Targets:
             self.redis_args, self.redis_pid = ["-s", info["socket"]], info["pid"]
 
     def mariadb(self, *args):
+        if self.mysql97:
+            return self.mysql97.client(*args)
         return ["mariadb", "--no-defaults", *self.my_args, "-uroot", *args]
 
     def pg(self):
@@ -129,10 +139,15 @@ class Targets:
     def stop(self):
         for info in self.own.values():
             servers.stop_process(info["pid"])
+        if self.mysql97:
+            self.mysql97.stop()
 
 
 def reset_mysql(t):
-    subprocess.run(t.mariadb("-e", "DROP DATABASE IF EXISTS system; CREATE DATABASE system"), check=True)
+    sql = "DROP DATABASE IF EXISTS `system`; CREATE DATABASE `system`"
+    if t.mysql97:  # its dump sets GTID_PURGED: a fresh server's GTID state for each restore
+        sql += "; RESET BINARY LOGS AND GTIDS"
+    subprocess.run(t.mariadb("-e", sql), check=True)
 
 
 def reset_postgres(t):
@@ -225,6 +240,61 @@ def startup_load(rdb, state, n):
     return {"wall": round(wall, 3)}
 
 
+class GapPoller(threading.Thread):
+    """GET over one connection every millisecond: the longest time without a valid reply."""
+
+    def __init__(self, sock_path):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(sock_path)
+        self.stop = False
+        self.longest = 0.0
+
+    def run(self):
+        f = self.sock.makefile("rb")
+        last_ok = time.monotonic()
+        while not self.stop:
+            self.sock.sendall(b"*2\r\n$3\r\nGET\r\n$5\r\nold:0\r\n")
+            line = f.readline()
+            if line.startswith(b"$"):
+                if line.strip() != b"$-1":
+                    f.readline()
+                now = time.monotonic()
+                self.longest = max(self.longest, now - last_ok)
+                last_ok = now
+            time.sleep(0.001)
+
+
+def sync_cycle(agent, rdb, state, n):
+    """restore-redis sync into a local redis-server (append-only on, old data), as swap_cycle's:
+    the total (durability included), when the new data was served, the longest time without a
+    valid reply to a client polling GET."""
+    d = os.path.join(state, f"redis-sync-{n}")
+    os.makedirs(d, exist_ok=True)
+    sock = os.path.join(d, "redis.sock")
+    p = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", sock, "--dir", d,
+                          "--appendonly", "yes", "--logfile", os.path.join(d, "log")])
+    while subprocess.run(["redis-cli", "-s", sock, "PING"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL).returncode != 0:
+        time.sleep(0.005)
+    subprocess.run(["redis-cli", "-s", sock, "DEBUG", "POPULATE", "100000", "old"],
+                   stdout=subprocess.DEVNULL)
+    report = os.path.join(d, "report.json")
+    poller = GapPoller(sock)
+    poller.start()
+    r = timed([agent, "restore-redis", "sync", "--socket", sock, "--progress", "never",
+               "--journal", os.path.join(d, "journal"), "--report", report, rdb])
+    poller.stop = True
+    poller.join()
+    with open(report) as f:
+        new_data = json.load(f)["seconds_to_new_data"]
+    p.terminate()
+    p.wait()
+    shutil.rmtree(d, ignore_errors=True)
+    return {"wall": r["wall"], "rss_mib": r["rss_mib"], "cpu": r["cpu"],
+            "new_data": round(new_data, 3), "not_serving": round(poller.longest, 3)}
+
+
 def swap_cycle(agent, rdb, state, n):
     """swap --as-aof-base, restart, finish on a local redis-server with old data; returns the
     total and the time Redis was not serving (stop until it answers with the backup loaded)."""
@@ -277,13 +347,19 @@ def main():
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--jobs", type=int, default=0, help="--jobs for the agent (0: its default)")
     p.add_argument("--mysql")
+    p.add_argument("--mysql-server", choices=["mariadb", "mysql-9.7"], default="mariadb",
+                   help="the MySQL started when --mysql is not given: the harness's MariaDB, or "
+                        "Oracle MySQL 9.7 of the version matrix (compared with its mysql client)")
     p.add_argument("--postgres")
     p.add_argument("--redis")
     p.add_argument("--agent", default=os.path.join(ROOT, "build", "restore-agent"))
     p.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results"))
     p.add_argument("--label", default="", help="a name for this run in the results")
     p.add_argument("--readme", help="README to update between the bench markers")
+    p.add_argument("--parts", default="mysql,postgres,inspect,redis",
+                   help="what to measure, comma-separated (the table shows what was measured)")
     a = p.parse_args()
+    parts = set(a.parts.split(","))
 
     work = tempfile.mkdtemp(prefix="ra-bench-")
     state = os.path.join(work, "servers")
@@ -298,25 +374,16 @@ def main():
         my_gz = os.path.join(bset, "system-mysql-backup.gz")
         pg_gz = os.path.join(bset, "zync-database-backup.gz")
         rdb = os.path.join(bset, "backend-redis-dump.rdb")
-        sizes = {}
-        for name, path in (("mysql", my_gz), ("postgres", pg_gz)):
-            out = subprocess.run([a.agent, "inspect", "--json", path], stdout=subprocess.PIPE, check=True)
-            j = json.loads(out.stdout)
-            sizes[name] = {"gzip_mb": round(os.path.getsize(path) / 1e6, 1),
-                           "sql_mb": round(j["uncompressed_bytes"] / 1e6, 1),
-                           "rows": j["contents"]["rows"]}
-        j = json.loads(subprocess.run([a.agent, "inspect", "--json", rdb], stdout=subprocess.PIPE,
-                                      check=True).stdout)
-        sizes["redis"] = {"rdb_mb": round(os.path.getsize(rdb) / 1e6, 1), "keys": j["keys"]}
-        print("bench: sizes", json.dumps(sizes), flush=True)
-
         targets = Targets(a, state)
+        if targets.mysql97:
+            my_gz = mysql97_dump(a.agent, targets, my_gz, work)
+        sizes = measure_sizes(a.agent, my_gz, pg_gz, rdb)
         resp = os.path.join(work, "restore.resp")
         restore_commands(rdb, resp, state)
         jobs = ["--jobs", str(a.jobs)] if a.jobs else []
         samples = {k: [] for k in ("mysql_agent", "mysql_agent_serial", "mysql_client", "pg_agent",
                                    "pg_agent_serial", "pg_psql", "inspect_agent", "inspect_gzip",
-                                   "replay_agent", "redis_startup", "redis_pipe", "swap")}
+                                   "replay_agent", "redis_startup", "redis_pipe", "swap", "sync")}
         for run in range(a.runs):
             print(f"bench: run {run + 1}/{a.runs}", flush=True)
             order = [0, 1, 2] if run % 2 == 0 else [2, 1, 0]  # alternate who goes first
@@ -327,7 +394,7 @@ def main():
                                           "--jobs", "1", my_gz]),
                   ("mysql_client", ["bash", "-c", f"gunzip -c '{my_gz}' | " +
                                     " ".join(targets.mariadb("system"))])]
-            for i in order:
+            for i in order if "mysql" in parts else []:
                 reset_mysql(targets)
                 samples[my[i][0]].append(timed(my[i][1], server_pid=targets.my_pid))
             pg = [("pg_agent", [a.agent, "restore-postgres", "--progress", "never", *jobs, pg_gz]),
@@ -335,13 +402,15 @@ def main():
                                        "1", pg_gz]),
                   ("pg_psql", ["bash", "-c", f"gunzip -c '{pg_gz}' | psql -X -q -d postgres "
                                              "> /dev/null 2>&1"])]
-            for i in order:
+            for i in order if "postgres" in parts else []:
                 reset_postgres(targets)
                 samples[pg[i][0]].append(timed(pg[i][1], env=targets.pg(), server_pid=targets.pg_pid))
             ins = [("inspect_agent", [a.agent, "inspect", "--progress", "never", my_gz]),
                    ("inspect_gzip", ["bash", "-c", f"gzip -dc '{my_gz}' > /dev/null"])]
-            for i in (order[:2] if run % 2 == 0 else [1, 0]):
+            for i in (order[:2] if run % 2 == 0 else [1, 0]) if "inspect" in parts else []:
                 samples[ins[i][0]].append(timed(ins[i][1]))
+            if "redis" not in parts:
+                continue
             reset_redis(targets)
             samples["replay_agent"].append(timed([a.agent, "restore-redis", "replay",
                                                   *targets.agent_redis(), "--progress", "never", rdb],
@@ -352,12 +421,15 @@ def main():
                                                    server_pid=targets.redis_pid))
             samples["redis_startup"].append(startup_load(rdb, state, run))
             samples["swap"].append(swap_cycle(a.agent, rdb, state, run))
+            samples["sync"].append(sync_cycle(a.agent, rdb, state, run))
 
         med = {k: {m: median(v, m) for m in ("wall", "rss_mib", "cpu", "server_cpu", "not_serving",
-                                              "swap", "finish")} for k, v in samples.items()}
+                                              "swap", "finish", "new_data")}
+               for k, v in samples.items()}
         result = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                   "label": a.label, "machine": f"{os.cpu_count()} CPUs", "runs": a.runs,
                   "jobs": a.jobs or os.cpu_count(), "sizes": sizes, "medians": med, "samples": samples,
+                  "mysql_server": a.mysql_server,
                   "targets": "given" if a.mysql else "harness servers"}
         write_results(result, a.out, a.readme)
     finally:
@@ -366,8 +438,47 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def measure_sizes(agent, my_gz, pg_gz, rdb):
+    sizes = {}
+    for name, path in (("mysql", my_gz), ("postgres", pg_gz)):
+        out = subprocess.run([agent, "inspect", "--json", path], stdout=subprocess.PIPE, check=True)
+        j = json.loads(out.stdout)
+        sizes[name] = {"gzip_mb": round(os.path.getsize(path) / 1e6, 1),
+                       "sql_mb": round(j["uncompressed_bytes"] / 1e6, 1),
+                       "rows": j["contents"]["rows"]}
+    j = json.loads(subprocess.run([agent, "inspect", "--json", rdb], stdout=subprocess.PIPE,
+                                  check=True).stdout)
+    sizes["redis"] = {"rdb_mb": round(os.path.getsize(rdb) / 1e6, 1), "keys": j["keys"]}
+    print("bench: sizes", json.dumps(sizes), flush=True)
+    return sizes
+
+
+def mysql97_dump(agent, targets, my_gz, work):
+    """The set's system database as MySQL 9.7's own mysqldump writes it (the set's is MariaDB's,
+    whose first line MySQL's client does not read): restored by the agent, dumped again."""
+    reset_mysql(targets)
+    subprocess.run([agent, "restore-mysql", *targets.my_args, "--user", "root", "--database",
+                    "system", "--progress", "never", my_gz], check=True)
+    out = os.path.join(work, "system-mysql97.gz")
+    with open(out, "wb") as f:
+        dump = subprocess.Popen(targets.mysql97.dump_cmd("--single-transaction", "system"),
+                                stdout=subprocess.PIPE)
+        subprocess.run(["gzip", "-c"], stdin=dump.stdout, stdout=f, check=True)
+        if dump.wait() != 0:
+            raise RuntimeError("mysqldump 9.7 failed")
+    return out
+
+
 def ratio(a, b):
     return f"{b / a:.2f}x" if a and b else "—"
+
+
+def sync_note(m):
+    sync, startup = m["sync"], m["redis_startup"]
+    if sync["wall"] is None:
+        return ""
+    return (f"new data served after {sync['new_data']:.2f} s ({sync['new_data'] / startup['wall']:.2f}x "
+            f"the startup load); longest wait for a reply {sync['not_serving']:.2f} s")
 
 
 def table(r):
@@ -375,6 +486,8 @@ def table(r):
 
     def row(what, cmd, key, vs=None, note=""):
         x = m[key]
+        if x["wall"] is None:  # not measured (--parts)
+            return None
         cells = [what, cmd, f"{x['wall']:.2f}", f"{x['rss_mib']:.0f} MiB" if x.get("rss_mib") else "—",
                  f"{x['cpu']:.2f}" if x.get("cpu") is not None else "—",
                  f"{x['server_cpu']:.2f}" if x.get("server_cpu") is not None else "—",
@@ -388,10 +501,12 @@ def table(r):
         "",
         "| backup | command | wall s | peak RSS | client CPU s | server CPU s | speed-up |",
         "|---|---|---|---|---|---|---|",
-        row(f"mysqldump {s['mysql']['sql_mb']} MB ({s['mysql']['rows']} rows, {s['mysql']['gzip_mb']} MB gzip)",
+        row(f"{'MySQL 9.7: ' if r.get('mysql_server') == 'mysql-9.7' else ''}"
+            f"mysqldump {s['mysql']['sql_mb']} MB ({s['mysql']['rows']} rows, {s['mysql']['gzip_mb']} MB gzip)",
             f"restore-agent restore-mysql --jobs {j}", "mysql_agent", "mysql_client"),
         row("", "restore-agent restore-mysql --jobs 1", "mysql_agent_serial", "mysql_client"),
-        row("", "gunzip -c \\| mariadb", "mysql_client"),
+        row("", "gunzip -c \\| mysql (9.7's)" if r.get("mysql_server") == "mysql-9.7"
+            else "gunzip -c \\| mariadb", "mysql_client"),
         row(f"pg_dumpall {s['postgres']['sql_mb']} MB ({s['postgres']['rows']} rows, {s['postgres']['gzip_mb']} MB gzip)",
             f"restore-agent restore-postgres --jobs {j}", "pg_agent", "pg_psql"),
         row("", "restore-agent restore-postgres --jobs 1", "pg_agent_serial", "pg_psql"),
@@ -404,8 +519,10 @@ def table(r):
         row("", "redis-cli --pipe of RESTORE commands", "redis_pipe"),
         row("", "swap + restart + finish (total)", "swap",
             note=f"not serving {m['swap']['not_serving']:.2f} s"),
+        row("", "restore-agent restore-redis sync (total)", "sync",
+            note=sync_note(m)),
     ]
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line is not None)
 
 
 def write_results(r, out, readme):
@@ -426,16 +543,19 @@ def write_results(r, out, readme):
                   ("PostgreSQL restore", ["pg_agent", "pg_agent_serial", "pg_psql"],
                    ["agent", "agent --jobs 1", "gunzip|psql"]),
                   ("inspect", ["inspect_agent", "inspect_gzip"], ["agent", "gzip -dc"]),
-                  ("Redis", ["replay_agent", "redis_startup", "redis_pipe"],
-                   ["replay", "startup load", "redis-cli --pipe"])]
-        fig, axes = plt.subplots(1, len(groups), figsize=(14, 4))
+                  ("Redis", ["replay_agent", "redis_startup", "redis_pipe", "swap", "sync"],
+                   ["replay", "startup load", "redis-cli --pipe", "swap cycle", "sync"])]
+        groups = [g for g in groups if all(m[k]["wall"] is not None for k in g[1])]
+        fig, axes = plt.subplots(1, max(len(groups), 2), figsize=(14, 4))
         for ax, (title, keys, labels) in zip(axes, groups):
             values = [m[k]["wall"] for k in keys]
-            ax.bar(labels, values, color=["#2a6f97", "#61a5c2", "#c0c0c0"][:len(keys)])
+            ax.bar(labels, values,
+                   color=["#2a6f97", "#61a5c2", "#c0c0c0", "#a0a0a0", "#2a6f97"][:len(keys)])
             ax.set_title(title)
             ax.set_ylabel("seconds (median)")
             ax.tick_params(axis="x", labelrotation=20)
-        fig.suptitle(f"restore-agent vs the usual tools ({r['machine']}, medians of {r['runs']})")
+        fig.suptitle(f"restore-agent vs the usual tools ({r['machine']}, medians of {r['runs']}, "
+                     f"MySQL: {r.get('mysql_server', 'mariadb')})")
         fig.tight_layout()
         fig.savefig(os.path.join(out, "latest.png"), dpi=90)
     except ImportError:
