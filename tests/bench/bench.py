@@ -518,7 +518,7 @@ def table(r):
         row("", "redis-server startup load of the RDB", "redis_startup"),
         row("", "redis-cli --pipe of RESTORE commands", "redis_pipe"),
         row("", "swap + restart + finish (total)", "swap",
-            note=f"not serving {m['swap']['not_serving']:.2f} s"),
+            note=f"not serving {m['swap']['not_serving']:.2f} s" if m["swap"]["wall"] else ""),
         row("", "restore-agent restore-redis sync (total)", "sync",
             note=sync_note(m)),
     ]
@@ -538,16 +538,18 @@ def write_results(r, out, readme):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         m = r["medians"]
+        client = "gunzip|mysql" if r.get("mysql_server") == "mysql-9.7" else "gunzip|mariadb"
         groups = [("MySQL restore", ["mysql_agent", "mysql_agent_serial", "mysql_client"],
-                   ["agent", "agent --jobs 1", "gunzip|mariadb"]),
+                   ["agent", "agent --jobs 1", client]),
                   ("PostgreSQL restore", ["pg_agent", "pg_agent_serial", "pg_psql"],
                    ["agent", "agent --jobs 1", "gunzip|psql"]),
                   ("inspect", ["inspect_agent", "inspect_gzip"], ["agent", "gzip -dc"]),
                   ("Redis", ["replay_agent", "redis_startup", "redis_pipe", "swap", "sync"],
                    ["replay", "startup load", "redis-cli --pipe", "swap cycle", "sync"])]
         groups = [g for g in groups if all(m[k]["wall"] is not None for k in g[1])]
-        fig, axes = plt.subplots(1, max(len(groups), 2), figsize=(14, 4))
-        for ax, (title, keys, labels) in zip(axes, groups):
+        fig, axes = plt.subplots(1, len(groups), figsize=(max(4.5 * len(groups), 7), 4),
+                                 squeeze=False)
+        for ax, (title, keys, labels) in zip(axes[0], groups):
             values = [m[k]["wall"] for k in keys]
             ax.bar(labels, values,
                    color=["#2a6f97", "#61a5c2", "#c0c0c0", "#a0a0a0", "#2a6f97"][:len(keys)])
