@@ -116,9 +116,9 @@ void AddRestorePostgres(CLI::App* cmd, CliOptions& all) {
                         "pg_restore -j (0: the number of CPUs; 1: serial)");
   cmd->add_option("--maintenance-work-mem", o.maintenance_work_mem,
                   "maintenance_work_mem of the restore's sessions, for index builds and foreign "
-                  "key checks (each connection may use this much; \"\" keeps the server's)")
-      ->type_name("SIZE")
-      ->capture_default_str();
+                  "key checks, e.g. 128MB (each connection may use this much; default: the "
+                  "server's own setting)")
+      ->type_name("SIZE");
 }
 
 void AddInspect(CLI::App* cmd, CliOptions& all) {

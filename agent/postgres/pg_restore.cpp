@@ -69,7 +69,7 @@ class PgRestorer final : public SplittingRestorer<PgDumpSplitter> {
     if (mem.find_first_not_of("0123456789kMGTB") != std::string::npos ||
         (!mem.empty() && !std::isdigit(static_cast<unsigned char>(mem[0])))) {
       throw Error(ErrorKind::kUsage, "--maintenance-work-mem '" + mem +
-                                         "': give a size such as 256MB or 1GB (or \"\")");
+                                         "': give a size such as 128MB or 1GB");
     }
     if (!mem.empty()) target_.session_options = "-c maintenance_work_mem=" + mem;
   }

@@ -248,6 +248,26 @@ class PostgresRestore(TempDirTestCase):
         self.assertIn("nothing was restored", stderr_text(p))
         self.assertIn("canary", self.dst.databases())  # the dump's DROPs never ran
 
+    def test_maintenance_work_mem_reaches_every_session(self):
+        # The main connection (INSERT) and a loading connection (COPY) record the setting they
+        # run with.
+        sql = (b"CREATE TABLE seen (who text, v text DEFAULT current_setting('maintenance_work_mem'));\n"
+               b"COPY seen (who) FROM stdin;\ncopy\n\\.\n"
+               b"INSERT INTO seen (who) VALUES ('main');\n")
+        path = self.write("mwm.sql", sql)
+        server_default = self.dst.psql("SHOW maintenance_work_mem")[0][0]
+        for args, want in ((["--maintenance-work-mem", "77MB"], "77MB"), ([], server_default)):
+            with self.subTest(args=args):
+                self.dst.psql("DROP DATABASE IF EXISTS mwm")
+                self.dst.psql("CREATE DATABASE mwm")
+                p = self.restore(["-d", "mwm", *args, path])
+                self.assertEqual(p.returncode, 0, stderr_text(p))
+                self.assertEqual(self.dst.psql("SELECT who, v FROM seen ORDER BY who", "mwm"),
+                                 [["copy", want], ["main", want]])
+        p = self.restore(["-d", "mwm", "--maintenance-work-mem", "lots", path])
+        self.assertEqual(p.returncode, 2, stderr_text(p))
+        self.assertIn("--maintenance-work-mem 'lots': give a size such as 128MB", stderr_text(p))
+
     def test_errors_stop_or_continue(self):
         sql = (b"CREATE TABLE a (id int);\n"
                b"INSERT INTO a VALUES (1);\n"
