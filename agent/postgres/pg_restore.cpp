@@ -68,8 +68,8 @@ class PgRestorer final : public SplittingRestorer<PgDumpSplitter> {
     const std::string& mem = opt.maintenance_work_mem;
     if (mem.find_first_not_of("0123456789kMGTB") != std::string::npos ||
         (!mem.empty() && !std::isdigit(static_cast<unsigned char>(mem[0])))) {
-      throw Error(ErrorKind::kUsage, "--maintenance-work-mem '" + mem +
-                                         "': give a size such as 128MB or 1GB");
+      throw Error(ErrorKind::kUsage,
+                  "--maintenance-work-mem '" + mem + "': give a size such as 128MB or 1GB");
     }
     if (!mem.empty()) target_.session_options = "-c maintenance_work_mem=" + mem;
   }
