@@ -61,13 +61,21 @@ class MysqlLoadWorker final : public PoolWorker<MysqlJob> {
   SessionReplay replay_;
   bool rows_ok_ = false;  // the session's sql_mode and character set allow LOAD DATA
   MysqlServerTraits traits_;
-  std::string rows_;              // the converted rows of the current job (reused)
-  std::vector<JobOutcome> held_;  // ran, not yet committed
+  std::string rows_;  // the converted rows of the current job (reused)
+  struct Held {
+    JobOutcome outcome;
+    std::string where, what;  // the job's, for a failing COMMIT's message
+  };
+  std::vector<Held> held_;  // ran, not yet committed
   size_t held_bytes_ = 0;
 };
 
 void MysqlLoadWorker::Run(MysqlJob& job, OutcomeSink& sink) {
-  ReplaySession(*job.session);
+  try {
+    ReplaySession(*job.session);
+  } catch (const Error& e) {  // say where, as for the statement itself
+    throw Error(e.kind(), job.where + ": " + e.what() + " (before " + job.what + ")");
+  }
   const bool insert = job.kind == MysqlJob::Kind::kInsert;
   const MysqlResult r = insert ? Insert(job) : conn_.Execute(job.sql);
   JobOutcome outcome{job.seq,      job.key, insert ? job.key : "", r.ok ? r.affected_rows : 0,
@@ -82,7 +90,7 @@ void MysqlLoadWorker::Run(MysqlJob& job, OutcomeSink& sink) {
     sink.Post(std::move(outcome));
     return;
   }
-  held_.push_back(std::move(outcome));
+  held_.push_back(Held{std::move(outcome), job.where, job.what});
   held_bytes_ += job.sql.size();
   if (held_bytes_ >= kCommitBytes || !insert) Commit(sink);
 }
@@ -160,9 +168,11 @@ void MysqlLoadWorker::ReplaySession(const SessionScript& script) {
 void MysqlLoadWorker::Commit(OutcomeSink& sink) {
   if (held_.empty()) return;
   const MysqlResult r = conn_.Execute("COMMIT");
-  for (JobOutcome& o : held_) {
+  for (Held& h : held_) {
+    JobOutcome& o = h.outcome;
     if (!r.ok && !o.error) {
-      o.error = Error(ErrorKind::kServer, who_ + ": COMMIT failed: " + ServerSaid(r));
+      o.error = Error(ErrorKind::kServer, h.where + ": COMMIT failed: " + ServerSaid(r) + " (in " +
+                                              h.what + ", " + who_ + ")");
       o.stop = true;
       o.rows = 0;
     }
