@@ -207,6 +207,12 @@ void PgDumpSplitter::StepCopy(unsigned char c) {
     }
     copy_buf_.append(bytes);
   };
+  // The held-back bytes were data after all: keep them, then c as data.
+  auto not_the_end = [&](std::string_view held) {
+    data(held, offset_ - held.size());
+    state_ = State::kCopyData;
+    StepCopy(c);
+  };
   switch (state_) {
     case State::kCopyStatementEnd:
       if (c == '\n') state_ = State::kCopyLineStart;
@@ -233,28 +239,21 @@ void PgDumpSplitter::StepCopy(unsigned char c) {
         state_ = State::kCopyBackslashDot;
         return;
       }
-      data("\\", offset_ - 1);
-      state_ = State::kCopyData;
-      StepCopy(c);
-      return;
+      return not_the_end("\\");
     case State::kCopyBackslashDot:
       if (c == '\n') {
         EndCopy();
       } else if (c == '\r') {
         state_ = State::kCopyBackslashDotCr;
       } else {
-        data("\\.", offset_ - 2);
-        state_ = State::kCopyData;
-        StepCopy(c);
+        not_the_end("\\.");
       }
       return;
     case State::kCopyBackslashDotCr:
       if (c == '\n') {
         EndCopy();
       } else {
-        data("\\.\r", offset_ - 3);
-        state_ = State::kCopyData;
-        StepCopy(c);
+        not_the_end("\\.\r");
       }
       return;
     default:
