@@ -14,12 +14,19 @@ std::vector<std::string> Cluster::Base() const {
   return b;
 }
 
-RunResult Cluster::Do(const std::vector<std::string>& args, const Call& call) {
+std::vector<std::string> Cluster::Show(const std::vector<std::string>& args, const Call& call,
+                                       std::string* shown) const {
   std::vector<std::string> argv = Base();
   argv.insert(argv.end(), args.begin(), args.end());
-  std::string shown = call.display.empty() ? ShellQuote(argv) : call.display;
-  if (!call.stdin_file.empty()) shown += " < " + ShellQuote({call.stdin_file});
-  std::cout << "  $ " << shown << std::endl;
+  *shown = call.display.empty() ? ShellQuote(argv) : call.display;
+  if (!call.stdin_file.empty()) *shown += " < " + ShellQuote({call.stdin_file});
+  std::cout << "  $ " << *shown << std::endl;
+  return argv;
+}
+
+RunResult Cluster::Do(const std::vector<std::string>& args, const Call& call) {
+  std::string shown;
+  const std::vector<std::string> argv = Show(args, call, &shown);
   if (o_.dry_run) return {};
   const RunResult r = Run({.argv = argv,
                            .stdin_file = call.stdin_file,
@@ -40,11 +47,8 @@ RunResult Cluster::Do(const std::vector<std::string>& args, const Call& call) {
 }
 
 RunResult Cluster::Probe(const std::vector<std::string>& args, const Call& call) {
-  std::vector<std::string> argv = Base();
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string shown = ShellQuote(argv);
-  if (!call.stdin_file.empty()) shown += " < " + ShellQuote({call.stdin_file});
-  std::cout << "  $ " << shown << std::endl;
+  std::string shown;
+  const std::vector<std::string> argv = Show(args, call, &shown);
   return Run(
       {.argv = argv, .stdin_file = call.stdin_file, .timeout_seconds = call.timeout_seconds});
 }

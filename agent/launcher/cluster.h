@@ -75,6 +75,11 @@ class Cluster {
   std::vector<std::string> Base() const;  // cli [-n ns]
 
  private:
+  // cli [-n ns] ARGS, printed as "  $ ..." (call.display instead, "< stdin_file" after) into
+  // `shown`; returns the argv to run.
+  std::vector<std::string> Show(const std::vector<std::string>& args, const Call& call,
+                                std::string* shown) const;
+
   ClusterOptions o_;
   bool answered_ = false;
 };
