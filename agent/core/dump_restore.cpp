@@ -109,7 +109,7 @@ struct ReportState {
     if (error != nullptr) {
       r["error"] = {{"kind", ErrorKindName(error->kind())}, {"message", error->what()}};
     }
-    if (!options.common.report_path.empty()) WriteReport(options.common.report_path, r);
+    WriteReportIfAsked(options.common.report_path, r);
     return seconds;
   }
 };

@@ -39,4 +39,8 @@ void WriteReport(const std::string& path, const nlohmann::json& report) {
   }
 }
 
+void WriteReportIfAsked(const std::string& path, const nlohmann::json& report) {
+  if (!path.empty()) WriteReport(path, report);
+}
+
 }  // namespace ra

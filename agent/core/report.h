@@ -8,5 +8,7 @@
 namespace ra {
 
 void WriteReport(const std::string& path, const nlohmann::json& report);
+// --report given or not: writes when `path` is not empty.
+void WriteReportIfAsked(const std::string& path, const nlohmann::json& report);
 
 }  // namespace ra

@@ -21,7 +21,7 @@ void Emit(const InspectOptions& opt, const nlohmann::json& r,
   } else {
     print_text(r);
   }
-  if (!opt.common.report_path.empty()) WriteReport(opt.common.report_path, r);
+  WriteReportIfAsked(opt.common.report_path, r);
 }
 
 namespace {

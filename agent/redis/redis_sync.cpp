@@ -35,6 +35,11 @@ double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// What the server is sent: the RDB up to its end, without any bytes after it.
+uint64_t PayloadBytes(const RdbCensus& census) {
+  return census.uncompressed_bytes - census.trailing_bytes;
+}
+
 // The journal: each step appended (fsynced) before the next begins; tests may stop the agent
 // after any of them (FaultPoint).
 class SyncJournal {
@@ -123,7 +128,7 @@ class SyncRun {
 };
 
 void SyncRun::Run() {
-  payload_ = census_.uncompressed_bytes - census_.trailing_bytes;
+  payload_ = PayloadBytes(census_);
   try {
     Begin();
     Stream();
@@ -312,9 +317,8 @@ int RunRedisSync(const RedisSyncOptions& opt) {
   RecoverAbandonedSync(conn, path, opt.rewrite_timeout_seconds);
   const SyncTarget t = DescribeSyncTarget(conn);
   const RdbCensus census = ValidateForSync(opt.backup, t);
-  const uint64_t payload = census.uncompressed_bytes - census.trailing_bytes;
-  const std::vector<std::string> problems =
-      SyncProblems(conn, t, opt.expected_memory > 0 ? opt.expected_memory : 2 * payload);
+  const std::vector<std::string> problems = SyncProblems(
+      conn, t, opt.expected_memory > 0 ? opt.expected_memory : 2 * PayloadBytes(census));
   Json report = BaseReport(opt, conn, t, census);
   if (!problems.empty()) {
     const Error e(ErrorKind::kPrecondition,
@@ -322,14 +326,14 @@ int RunRedisSync(const RedisSyncOptions& opt) {
                       "; nothing was changed (restore-redis swap does not need these)");
     report["status"] = "refused";
     report["problems"] = problems;
-    if (!opt.common.report_path.empty()) WriteReport(opt.common.report_path, report);
+    WriteReportIfAsked(opt.common.report_path, report);
     throw e;
   }
   if (opt.check_only) {
     log::Info("restore-redis sync can restore '" + opt.backup + "' into " + conn.endpoint() +
               " (every check passed; --check changed nothing)");
     report["status"] = "checked";
-    if (!opt.common.report_path.empty()) WriteReport(opt.common.report_path, report);
+    WriteReportIfAsked(opt.common.report_path, report);
     return 0;
   }
   SyncJournal journal(path);
@@ -341,7 +345,7 @@ int RunRedisSync(const RedisSyncOptions& opt) {
     report["status"] = "failed";
     report["error"] = {{"kind", ErrorKindName(e.kind())}, {"message", e.what()}};
     run.Report(&report);
-    if (!opt.common.report_path.empty()) WriteReport(opt.common.report_path, report);
+    WriteReportIfAsked(opt.common.report_path, report);
     throw;
   }
   journal.Step("finished");
@@ -349,7 +353,7 @@ int RunRedisSync(const RedisSyncOptions& opt) {
   report["status"] = "ok";
   report["seconds"] = Since(started);
   run.Report(&report);
-  if (!opt.common.report_path.empty()) WriteReport(opt.common.report_path, report);
+  WriteReportIfAsked(opt.common.report_path, report);
   log::Info("restored '" + opt.backup + "' into " + conn.endpoint() +
                 " by replication: " + std::to_string(census.keys) + " keys, made durable (" +
                 report["durability"].get<std::string>() + ")",
