@@ -76,6 +76,14 @@ def write_backup_b(cls):
     return b
 
 
+def prepare(test, backup_name):
+    """In a test's setUp: its servers' state dir, their pids stopped at cleanup, the backup file."""
+    test.state = test.path("state")
+    test.pids = []
+    test.addCleanup(lambda: [servers.stop_process(p) for p in test.pids])
+    test.backup = test.write(backup_name, test.backup_bytes)
+
+
 class RedisEverywhere:
     version = None
 
@@ -102,10 +110,7 @@ class RedisEverywhere:
 
     def setUp(self):
         super().setUp()
-        self.state = self.path("state")
-        self.pids = []
-        self.addCleanup(lambda: [servers.stop_process(p) for p in self.pids])
-        self.backup = self.write("dump-b.rdb", self.backup_bytes)
+        prepare(self, "dump-b.rdb")
         self.redis = self.start(self.aof_on)
         fill(self.redis, self.major, "A")
         self.expected_a = snapshot(self.redis, self.major)

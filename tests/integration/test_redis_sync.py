@@ -16,7 +16,7 @@ import unittest
 
 from harness import matrix, servers
 from integration.common import Redis, TempDirTestCase, read_json, run_agent, stderr_text
-from integration.test_matrix_redis import NEWER, fill, snapshot, write_backup_b
+from integration.test_matrix_redis import NEWER, fill, prepare, snapshot, write_backup_b
 from integration.test_redis_replay import make_tls_files
 
 
@@ -79,10 +79,7 @@ class SyncEverywhere:
 
     def setUp(self):
         super().setUp()
-        self.state = self.path("state")
-        self.pids = []
-        self.addCleanup(lambda: [servers.stop_process(p) for p in self.pids])
-        self.backup = self.write("dump-b.rdb", self.backup_bytes)
+        prepare(self, "dump-b.rdb")
         self.journal = self.path("sync.journal")
 
     def start(self, args, name="redis", fill_a=True):
